@@ -1,0 +1,121 @@
+// The edge function as a plain Deno process on its own port, run from the project root so
+// the workspace configuration (import map, lockfile) applies as it does for deploys.
+
+import { join } from "node:path";
+import { StackError } from "./errors.ts";
+import { withLogTail } from "./logs.ts";
+import { choosePorts } from "./ports.ts";
+import { type Child, spawnChild } from "./process.ts";
+import { waitForOk } from "./wait.ts";
+
+export const FUNCTION_NAME = "mcp-tools-server";
+/** Generous: the first run on a clean machine downloads the npm dependencies. */
+export const FUNCTION_READY_TIMEOUT_MS = 120_000;
+
+export interface FunctionProcess {
+  /** http://127.0.0.1:<port>; serves /mcp-tools-server/... directly. */
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface FunctionSpec {
+  root: string;
+  /** SUPABASE_URL and friends; MCP_FUNCTION_PORT is added here. */
+  env: Record<string, string>;
+  port: number;
+  logPath: string;
+  pidDir: string;
+}
+
+export function functionEntry(root: string): string {
+  return join(root, "supabase", "functions", FUNCTION_NAME, "index.ts");
+}
+
+/**
+ * The caller's environment minus SUPABASE_* and MCP_* (a shell set up for a hosted project
+ * must not point the local function at it), plus the stack's own variables.
+ */
+function functionEnvironment(spec: FunctionSpec): Record<string, string> {
+  const inherited = Object.entries(Deno.env.toObject())
+    .filter(([name]) => !name.startsWith("SUPABASE_") && !name.startsWith("MCP_"));
+  return {
+    ...Object.fromEntries(inherited),
+    ...spec.env,
+    MCP_FUNCTION_PORT: String(spec.port),
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+}
+
+export async function spawnFunction(spec: FunctionSpec): Promise<Child> {
+  const entry = functionEntry(spec.root);
+  try {
+    await Deno.stat(entry);
+  } catch {
+    throw new StackError(`Function entry point not found: ${entry}`);
+  }
+  return spawnChild({
+    name: FUNCTION_NAME,
+    cmd: Deno.execPath(),
+    args: ["run", "--no-prompt", "--allow-net", "--allow-env", "--allow-read", entry],
+    cwd: spec.root,
+    env: functionEnvironment(spec),
+    clearEnv: true,
+    logPath: spec.logPath,
+    pidDir: spec.pidDir,
+  });
+}
+
+export function asFunctionProcess(child: Child, port: number): FunctionProcess {
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.stop() };
+}
+
+/** Waits until `healthUrl` answers 200; on failure stops `children` and explains why. */
+export async function awaitFunctionHealth(
+  healthUrl: string,
+  child: Child,
+  others: Child[] = [],
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    await waitForOk(healthUrl, {
+      timeoutMs: FUNCTION_READY_TIMEOUT_MS,
+      children: [child, ...others],
+      signal,
+    });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new StackError(
+      await withLogTail(
+        `The function did not become healthy: ${(err as Error).message}`,
+        child.logPath,
+      ),
+    );
+  }
+}
+
+export interface ExtraFunctionOptions {
+  root: string;
+  env: Record<string, string>;
+  logDir: string;
+  pidDir: string;
+}
+
+/** An additional function process on a free port, healthy when this resolves. */
+export async function startExtraFunction(opts: ExtraFunctionOptions): Promise<FunctionProcess> {
+  const { port } = choosePorts({ port: undefined });
+  const child = await spawnFunction({
+    root: opts.root,
+    env: opts.env,
+    port,
+    logPath: join(opts.logDir, `function-${port}.log`),
+    pidDir: opts.pidDir,
+  });
+  try {
+    await awaitFunctionHealth(`http://127.0.0.1:${port}/${FUNCTION_NAME}/health`, child);
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  return asFunctionProcess(child, port);
+}

@@ -1,0 +1,352 @@
+// The local Supabase-like stack: PostgreSQL, PostgREST, a Kong-like gateway and the edge
+// function as separate processes. Importing this module starts nothing.
+
+import { dirname, join, resolve } from "node:path";
+import { StackError } from "./lib/errors.ts";
+import {
+  asFunctionProcess,
+  awaitFunctionHealth,
+  FUNCTION_NAME,
+  type FunctionProcess,
+  spawnFunction,
+  startExtraFunction,
+} from "./lib/function.ts";
+import { claimRunDir } from "./lib/lock.ts";
+import { withLogTail } from "./lib/logs.ts";
+import { applyMigrations, applyPlatform, applySeed } from "./lib/migrations.ts";
+import { choosePorts } from "./lib/ports.ts";
+import {
+  checkClusterVersion,
+  clusterExists,
+  findPostgres,
+  initCluster,
+  markSeeded,
+  seedPending,
+  startPostgres,
+  stopPostgres,
+  stopStalePostgres,
+} from "./lib/postgres.ts";
+import { locatePostgrest, startPostgrest } from "./lib/postgrest.ts";
+import { type Child, reapRecordedChildren, spawnChild } from "./lib/process.ts";
+import { psql, psqlBinary } from "./lib/psql.ts";
+import { loadSecrets, mintKeys, newSecrets } from "./lib/secrets.ts";
+import { Teardown } from "./lib/teardown.ts";
+import { waitForOk } from "./lib/wait.ts";
+
+export type { FunctionProcess } from "./lib/function.ts";
+export { MissingDependencyError, PortInUseError, StackError } from "./lib/errors.ts";
+export { AUTHENTICATED_USER_ID } from "./lib/secrets.ts";
+
+const SCRIPTS_DIR = import.meta.dirname!;
+const REPO_ROOT = dirname(SCRIPTS_DIR);
+const PLATFORM_SQL = join(SCRIPTS_DIR, "sql", "supabase_platform.sql");
+const GATEWAY_SCRIPT = join(SCRIPTS_DIR, "gateway.ts");
+const SERVICE_READY_TIMEOUT_MS = 30_000;
+
+export interface StackOptions {
+  /** Project root; default: the repository this script lives in. */
+  root?: string;
+  /** Persisted cluster directory. Absent: a fresh temporary cluster, deleted on stop. */
+  dataDir?: string;
+  /** Absent ports are chosen free. */
+  ports?: { gateway?: number; db?: number; postgrest?: number; function?: number };
+  /** Extra environment for function processes (may override the defaults). */
+  functionEnv?: Record<string, string>;
+  /** Progress lines; default silent. */
+  log?: (line: string) => void;
+  /** Aborting it while starting stops what was started and rejects. */
+  signal?: AbortSignal;
+}
+
+export interface Stack {
+  /** Gateway base, e.g. http://127.0.0.1:54321 */
+  supabaseUrl: string;
+  /** `${supabaseUrl}/functions/v1/mcp-tools-server/mcp` */
+  mcpUrl: string;
+  serviceRoleKey: string;
+  anonKey: string;
+  /** role "authenticated", sub = AUTHENTICATED_USER_ID */
+  authenticatedKey: string;
+  jwtSecret: string;
+  /** Passed to the function as MCP_METRICS_TOKEN. */
+  metricsToken: string;
+  /** postgres://postgres@127.0.0.1:<port>/postgres (trust auth) */
+  dbUrl: string;
+  /** PostgREST without the gateway. */
+  postgrestUrl: string;
+  /** The function process behind the gateway. */
+  function: FunctionProcess;
+  /** Environment every function process gets (besides MCP_FUNCTION_PORT). */
+  functionEnv: Record<string, string>;
+  root: string;
+  /** Holds logs/ (one file per process) and pids/. */
+  runDir: string;
+  /** An extra function process on a free port, not behind the gateway. */
+  startFunction(env?: Record<string, string>): Promise<FunctionProcess>;
+  /** Runs SQL as superuser; returns stdout, throws with psql's stderr. */
+  psql(sql: string): Promise<string>;
+  /** Stops everything started; removes a temporary cluster. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Settles with an explanation (including the log tail) if PostgREST, the gateway or the
+   * function exits on its own after start; never settles once stop() has begun.
+   */
+  crashed: Promise<string>;
+}
+
+function stopAll(children: Child[]): Promise<unknown> {
+  return Promise.all(children.map((child) => child.stop()));
+}
+
+function firstCrash(children: Child[], stopping: () => boolean): Promise<string> {
+  return Promise.race(children.map(async (child) => {
+    const { code } = await child.status;
+    if (stopping()) return new Promise<never>(() => {});
+    return withLogTail(`${child.name} exited unexpectedly with code ${code}`, child.logPath);
+  }));
+}
+
+/** Starts the whole stack and resolves once the function answers through the gateway. */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const log = opts.log ?? (() => {});
+  const teardown = new Teardown(log);
+  try {
+    return await boot(opts, log, teardown);
+  } catch (err) {
+    await teardown.run();
+    throw err;
+  }
+}
+
+async function boot(opts: StackOptions, log: (line: string) => void, teardown: Teardown) {
+  const { signal } = opts;
+  const root = resolve(opts.root ?? REPO_ROOT);
+  const persisted = opts.dataDir !== undefined;
+  const pg = await findPostgres();
+  psqlBinary(pg.binDir);
+
+  const runDir = persisted
+    ? dirname(resolve(opts.dataDir!))
+    : await Deno.makeTempDir({ prefix: "mcp-stack-" });
+  if (!persisted) teardown.add(() => Deno.remove(runDir, { recursive: true }));
+  const dataDir = persisted ? resolve(opts.dataDir!) : join(runDir, "db");
+  const logDir = join(runDir, "logs");
+  const pidDir = join(runDir, "pids");
+  await Deno.mkdir(logDir, { recursive: true });
+  // The server runs as `postgres` when we are root and must be able to reach its directory.
+  if (pg.runAs) await Deno.chmod(runDir, 0o755);
+
+  if (persisted) {
+    teardown.add(await claimRunDir(runDir));
+    const reaped = await reapRecordedChildren(pidDir);
+    if (reaped.length) log(`stopped processes left by an earlier run: ${reaped.join(", ")}`);
+    // Each run starts its logs afresh so failure tails belong to this run.
+    await Deno.remove(logDir, { recursive: true });
+    await Deno.mkdir(logDir);
+    if (clusterExists(dataDir)) {
+      checkClusterVersion(pg, dataDir);
+      if (await stopStalePostgres(pg, dataDir)) log("stopped a PostgreSQL left running earlier");
+    }
+  }
+
+  const ports = choosePorts({
+    gateway: opts.ports?.gateway,
+    db: opts.ports?.db,
+    postgrest: opts.ports?.postgrest,
+    postgrestAdmin: undefined,
+    function: opts.ports?.function,
+  });
+  const secrets = persisted ? await loadSecrets(join(runDir, "stack-secrets.json")) : newSecrets();
+  const keys = await mintKeys(secrets);
+  const supabaseUrl = `http://127.0.0.1:${ports.gateway}`;
+  const dbUrl = `postgres://postgres@127.0.0.1:${ports.db}/postgres`;
+  const postgrestUrl = `http://127.0.0.1:${ports.postgrest}`;
+  const functionEnv = {
+    SUPABASE_URL: supabaseUrl,
+    SUPABASE_ANON_KEY: keys.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    SUPABASE_DB_URL: dbUrl,
+    MCP_METRICS_TOKEN: secrets.metricsToken,
+    ...opts.functionEnv,
+  };
+
+  // Found (or installed) while the database starts; a failure surfaces when awaited.
+  const postgrestBin = locatePostgrest(root, log);
+  postgrestBin.catch(() => {});
+
+  signal?.throwIfAborted();
+  if (!clusterExists(dataDir)) {
+    log(`creating database cluster in ${dataDir}`);
+    await initCluster(pg, dataDir);
+  }
+  signal?.throwIfAborted();
+  const unhookPostgres = await startPostgres(pg, dataDir, { port: ports.db, durable: persisted });
+  teardown.add(async () => {
+    await stopPostgres(pg, dataDir);
+    unhookPostgres();
+  });
+  log(`postgres listening on 127.0.0.1:${ports.db}`);
+
+  const children: Child[] = [];
+  let stopping = false;
+  teardown.add(async () => {
+    stopping = true;
+    await stopAll(children);
+    // Function processes started by other processes (tests) against this stack.
+    await reapRecordedChildren(pidDir);
+  });
+
+  await applyPlatform(dbUrl, PLATFORM_SQL);
+  const applied = await applyMigrations(dbUrl, root);
+  for (const m of applied) log(`applied migration ${m.version}_${m.name}`);
+  if (seedPending(dataDir)) {
+    if (await applySeed(dbUrl, root)) log("applied supabase/seed.sql");
+    await markSeeded(dataDir);
+  }
+  signal?.throwIfAborted();
+
+  const postgrest = await startPostgrest({
+    bin: await postgrestBin,
+    dbPort: ports.db,
+    port: ports.postgrest,
+    adminPort: ports.postgrestAdmin,
+    jwtSecret: secrets.jwtSecret,
+    logPath: join(logDir, "postgrest.log"),
+    pidDir,
+  });
+  children.push(postgrest);
+  await ready("PostgREST", `http://127.0.0.1:${ports.postgrestAdmin}/ready`, postgrest, signal);
+  log(`postgrest listening on ${postgrestUrl}`);
+
+  const functionUrl = `http://127.0.0.1:${ports.function}`;
+  const gateway = await spawnChild({
+    name: "gateway",
+    cmd: Deno.execPath(),
+    args: ["run", "--no-prompt", "--allow-net", "--allow-env", GATEWAY_SCRIPT],
+    cwd: dirname(SCRIPTS_DIR),
+    env: {
+      GATEWAY_PORT: String(ports.gateway),
+      POSTGREST_URL: postgrestUrl,
+      FUNCTION_URL: functionUrl,
+      DENO_NO_UPDATE_CHECK: "1",
+    },
+    logPath: join(logDir, "gateway.log"),
+    pidDir,
+  });
+  children.push(gateway);
+  const fn = await spawnFunction({
+    root,
+    env: functionEnv,
+    port: ports.function,
+    logPath: join(logDir, "function.log"),
+    pidDir,
+  });
+  children.push(fn);
+  await ready("The gateway", `${supabaseUrl}/health`, gateway, signal);
+  await awaitFunctionHealth(
+    `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/health`,
+    fn,
+    [gateway],
+    signal,
+  );
+  log(`function ready behind ${supabaseUrl}`);
+
+  return {
+    supabaseUrl,
+    mcpUrl: `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/mcp`,
+    ...keys,
+    jwtSecret: secrets.jwtSecret,
+    metricsToken: secrets.metricsToken,
+    dbUrl,
+    postgrestUrl,
+    function: asFunctionProcess(fn, ports.function),
+    functionEnv,
+    root,
+    runDir,
+    startFunction: (env = {}) =>
+      startExtraFunction({ root, env: { ...functionEnv, ...env }, logDir, pidDir }),
+    psql: (sql) => psql(dbUrl, sql),
+    stop: () => teardown.run(),
+    crashed: firstCrash(children, () => stopping),
+  } satisfies Stack;
+}
+
+async function ready(what: string, url: string, child: Child, signal?: AbortSignal) {
+  try {
+    await waitForOk(url, { timeoutMs: SERVICE_READY_TIMEOUT_MS, children: [child], signal });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new StackError(
+      await withLogTail(`${what} did not become ready: ${(err as Error).message}`, child.logPath),
+    );
+  }
+}
+
+/** What a separate process (the test runner) needs to use a running stack; see connectStack. */
+export interface TestStackInfo {
+  supabaseUrl: string;
+  mcpUrl: string;
+  serviceRoleKey: string;
+  anonKey: string;
+  authenticatedKey: string;
+  jwtSecret: string;
+  metricsToken: string;
+  dbUrl: string;
+  postgrestUrl: string;
+  /** The main function process, without the gateway. */
+  functionUrl: string;
+  functionPid: number;
+  /** Environment of the main function; extra function processes start from it. */
+  functionEnv: Record<string, string>;
+  root: string;
+  runDir: string;
+}
+
+export function testStackInfo(stack: Stack): TestStackInfo {
+  return {
+    supabaseUrl: stack.supabaseUrl,
+    mcpUrl: stack.mcpUrl,
+    serviceRoleKey: stack.serviceRoleKey,
+    anonKey: stack.anonKey,
+    authenticatedKey: stack.authenticatedKey,
+    jwtSecret: stack.jwtSecret,
+    metricsToken: stack.metricsToken,
+    dbUrl: stack.dbUrl,
+    postgrestUrl: stack.postgrestUrl,
+    functionUrl: stack.function.url,
+    functionPid: stack.function.pid,
+    functionEnv: stack.functionEnv,
+    root: stack.root,
+    runDir: stack.runDir,
+  };
+}
+
+export interface ConnectedStack {
+  info: TestStackInfo;
+  /** Runs SQL as superuser; returns stdout, throws with psql's stderr. */
+  psql(sql: string): Promise<string>;
+  /** A function process on a free port with the main one's environment plus `env`. */
+  startFunction(env?: Record<string, string>): Promise<FunctionProcess>;
+}
+
+/**
+ * Uses a stack started by another process, described by `info` (default: the TEST_STACK
+ * environment variable). Function processes started here are also stopped by the owning
+ * stack's stop(), should a test leave one behind.
+ */
+export function connectStack(info: TestStackInfo | string | undefined = undefined): ConnectedStack {
+  const raw = info ?? Deno.env.get("TEST_STACK");
+  if (!raw) throw new StackError("TEST_STACK is not set: run the tests with `deno task test`.");
+  const parsed: TestStackInfo = typeof raw === "string" ? JSON.parse(raw) : raw;
+  return {
+    info: parsed,
+    psql: (sql) => psql(parsed.dbUrl, sql),
+    startFunction: (env = {}) =>
+      startExtraFunction({
+        root: parsed.root,
+        env: { ...parsed.functionEnv, ...env },
+        logDir: join(parsed.runDir, "logs"),
+        pidDir: join(parsed.runDir, "pids"),
+      }),
+  };
+}

@@ -1,0 +1,80 @@
+// `deno task test [deno test args…]`: runs the tests against a fresh throwaway stack.
+//
+// Arguments go to `deno test` (a filter, files); without file arguments it runs tests/.
+// Tests reach the stack through the TEST_STACK variable (see connectStack in stack.ts).
+
+import { join } from "node:path";
+import { countJunit, summaryLine } from "./lib/junit.ts";
+import { type Stack, StackError, startStack, testStackInfo } from "./stack.ts";
+
+const ROOT = join(import.meta.dirname!, "..");
+/** Short cache lifetimes in the function so expiry tests finish quickly. */
+const FUNCTION_ENV = { TENANT_CACHE_TTL_MS: "500", TENANT_NEGATIVE_TTL_MS: "200" };
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The caller's arguments, plus tests/ unless they name files or directories themselves. */
+function testArgs(args: string[]): string[] {
+  const namesPaths = args.some((arg) => !arg.startsWith("-") && exists(arg));
+  return namesPaths ? args : [...args, join(ROOT, "tests")];
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const interrupted = new AbortController();
+  let testRun: Deno.ChildProcess | undefined;
+  const onSignal = () => {
+    interrupted.abort();
+    try {
+      testRun?.kill("SIGTERM");
+    } catch {
+      // Already finished.
+    }
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  let stack: Stack;
+  try {
+    stack = await startStack({ functionEnv: FUNCTION_ENV, signal: interrupted.signal });
+  } catch (err) {
+    if (interrupted.signal.aborted) return 130;
+    console.error(err instanceof StackError ? err.message : err);
+    return 1;
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.error(`test stack ready in ${seconds}s at ${stack.supabaseUrl}`);
+
+  const reportDir = await Deno.makeTempDir({ prefix: "mcp-test-report-" });
+  const junit = join(reportDir, "junit.xml");
+  let code = 130;
+  try {
+    if (!interrupted.signal.aborted) {
+      testRun = new Deno.Command(Deno.execPath(), {
+        args: ["test", "-A", `--junit-path=${junit}`, ...testArgs(Deno.args)],
+        env: { TEST_STACK: JSON.stringify(testStackInfo(stack)), DENO_NO_UPDATE_CHECK: "1" },
+        stdin: "null",
+      }).spawn();
+      code = (await testRun.status).code;
+    }
+  } finally {
+    await stack.stop();
+  }
+
+  try {
+    console.log(summaryLine(countJunit(await Deno.readTextFile(junit))));
+  } catch {
+    console.log(`tests: no report (deno test exited with code ${code} before writing one)`);
+  }
+  await Deno.remove(reportDir, { recursive: true });
+  return code;
+}
+
+Deno.exit(await main());

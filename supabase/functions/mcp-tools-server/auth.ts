@@ -1,0 +1,136 @@
+/**
+ * Who is calling: API key → (cached) key record → a Caller, or an ApiError saying why not.
+ * The cache holds the derived Caller, so a warm request costs one SHA-256 and one Map lookup.
+ */
+import type { Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import { readApiKey } from "./credentials.ts";
+import { ApiError } from "./errors.ts";
+import { KeyCache } from "./key_cache.ts";
+import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
+import type { ToolCatalog, ToolSet } from "./tools/catalog.ts";
+import type { TenantContext } from "./tools/types.ts";
+import { type KeyRecord, StoreUnavailableError, type TenantStore } from "./tenant_store.ts";
+
+export interface Caller {
+  keyId: string;
+  /** Safe to log: the first characters of the key. */
+  keyPrefix: string;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  tenantStatus: string;
+  tenant: TenantContext;
+  toolSet: ToolSet;
+}
+
+export interface AuthDeps {
+  config: Config;
+  store: TenantStore;
+  clock: Clock;
+  catalog: ToolCatalog;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export class Authenticator {
+  readonly #cache: KeyCache<Caller>;
+
+  constructor(private readonly deps: AuthDeps) {
+    this.#cache = new KeyCache<Caller>({
+      ttlMs: deps.config.tenantCacheTtlMs,
+      negativeTtlMs: deps.config.negativeCacheTtlMs,
+      maxEntries: deps.config.tenantCacheMax,
+      clock: deps.clock,
+    });
+  }
+
+  get cachedKeys(): number {
+    return this.#cache.size;
+  }
+
+  async authenticate(request: Request): Promise<Caller> {
+    const { clock, metrics } = this.deps;
+    const keyHash = await sha256Hex(readApiKey(request));
+    let caller: Caller | null;
+    try {
+      caller = await this.#cache.get(
+        keyHash,
+        () => this.#load(keyHash),
+        () => metrics.keyCacheHits++,
+      );
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      throw new ApiError(
+        "STORE_UNAVAILABLE",
+        "The server can't check API keys right now. Retry shortly.",
+        { "retry-after": String(this.deps.config.retryAfterSeconds) },
+      );
+    }
+    if (!caller) {
+      throw new ApiError(
+        "INVALID_API_KEY",
+        "The API key is not recognised. Check that it was copied whole, or ask an admin for a new one.",
+      );
+    }
+    const now = clock.now();
+    if (caller.revokedAt !== null && caller.revokedAt <= now) {
+      throw new ApiError(
+        "KEY_REVOKED",
+        `The API key ${caller.keyPrefix}… has been revoked. Ask an admin for a new one.`,
+      );
+    }
+    if (caller.expiresAt !== null && caller.expiresAt <= now) {
+      throw new ApiError(
+        "KEY_EXPIRED",
+        `The API key ${caller.keyPrefix}… expired on ${
+          new Date(caller.expiresAt).toISOString()
+        }. ` +
+          "Ask an admin for a new one.",
+      );
+    }
+    if (caller.tenantStatus !== "active") {
+      throw new ApiError(
+        "TENANT_DISABLED",
+        `The tenant "${caller.tenant.slug}" is ${caller.tenantStatus}. Contact its admin.`,
+      );
+    }
+    return caller;
+  }
+
+  async #load(keyHash: string): Promise<Caller | null> {
+    const { store, metrics, log } = this.deps;
+    metrics.storeLookups++;
+    let record: KeyRecord | null;
+    try {
+      record = await store.resolveKey(keyHash);
+    } catch (err) {
+      metrics.storeErrors++;
+      log.error("store_unavailable", { error: err });
+      throw err;
+    }
+    return record && this.#toCaller(record);
+  }
+
+  #toCaller(record: KeyRecord): Caller {
+    const { tenant } = record;
+    const { toolSet, unknown } = this.deps.catalog.toolSet(tenant.enabledTools);
+    if (unknown.length > 0) {
+      this.deps.log.info("unknown_tools_ignored", { tenant: tenant.slug, tools: unknown });
+    }
+    return {
+      keyId: record.keyId,
+      keyPrefix: record.keyPrefix,
+      expiresAt: record.expiresAt,
+      revokedAt: record.revokedAt,
+      tenantStatus: tenant.status,
+      tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, config: tenant.config },
+      toolSet,
+    };
+  }
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,82 @@
+/** Reads the caller's API key from the request headers, refusing anything ambiguous. */
+import { ApiError } from "./errors.ts";
+
+/** Keys look like `mcpk_` + URL-safe base64; anything else is refused without a lookup. */
+const KEY_SHAPE = /^mcpk_[A-Za-z0-9_-]{16,200}$/;
+/** Supabase's own credentials (JWTs, sb_ keys) that a gateway or supabase-js may add. */
+const PLATFORM_TOKEN = /^(eyJ[\w-]*\.[\w-]*\.[\w-]*|sb_(publishable|secret)_\S+)$/;
+const QUERY_CREDENTIALS = ["api_key", "apikey", "key", "token", "access_token"];
+
+export function readApiKey(request: Request): string {
+  refuseCredentialsInUrl(request.url);
+  const bearer = bearerToken(request.headers.get("authorization"));
+  const headerKey = single("x-api-key", request.headers.get("x-api-key"));
+
+  let key: string | undefined;
+  if (headerKey !== undefined && bearer !== undefined && bearer !== headerKey) {
+    // supabase-js and the gateway put Supabase's own key in Authorization; then ours rides in
+    // x-api-key. Two different keys of ours, though, is a mistake we must not guess about.
+    if (!PLATFORM_TOKEN.test(bearer)) {
+      throw new ApiError(
+        "AMBIGUOUS_CREDENTIALS",
+        "The request carries two different API keys (Authorization and x-api-key). Send one.",
+      );
+    }
+    key = headerKey;
+  } else {
+    key = headerKey ?? bearer;
+  }
+
+  if (key === undefined || key === "") {
+    throw new ApiError(
+      "MISSING_API_KEY",
+      "No API key. Send it as 'Authorization: Bearer <api key>' (or in an x-api-key header).",
+    );
+  }
+  if (!KEY_SHAPE.test(key)) {
+    const hint = PLATFORM_TOKEN.test(key)
+      ? " This looks like a Supabase key, not an mcp-tools-server API key (those start with mcpk_)."
+      : " Keys start with mcpk_; check that it was copied whole.";
+    throw new ApiError("INVALID_API_KEY", "The API key is not valid." + hint);
+  }
+  return key;
+}
+
+function bearerToken(header: string | null): string | undefined {
+  const value = single("Authorization", header);
+  if (value === undefined) return undefined;
+  const match = /^Bearer(?:\s+(.*))?$/i.exec(value);
+  if (!match) {
+    throw new ApiError(
+      "INVALID_API_KEY",
+      "The Authorization header must have the form 'Bearer <api key>'.",
+    );
+  }
+  return (match[1] ?? "").trim();
+}
+
+/** Repeated headers arrive joined by commas; keys never contain one. */
+function single(name: string, value: string | null): string | undefined {
+  if (value === null) return undefined;
+  if (value.includes(",")) {
+    throw new ApiError(
+      "AMBIGUOUS_CREDENTIALS",
+      `The ${name} header was sent more than once or holds several values. Send one API key.`,
+    );
+  }
+  return value.trim();
+}
+
+function refuseCredentialsInUrl(url: string): void {
+  const query = url.indexOf("?");
+  if (query === -1) return;
+  const params = new URLSearchParams(url.slice(query + 1));
+  const found = QUERY_CREDENTIALS.find((name) => params.has(name));
+  if (found) {
+    throw new ApiError(
+      "CREDENTIALS_IN_URL",
+      `Remove "${found}" from the URL: credentials in URLs end up in logs and histories. ` +
+        "Send the key as 'Authorization: Bearer <api key>' instead.",
+    );
+  }
+}

@@ -1,0 +1,16 @@
+/** Entry point on Supabase Edge Functions (and locally via `deno task dev`). */
+import { createApp } from "./app.ts";
+import { loadConfig, loadSupabaseAccess } from "./config.ts";
+import { supabaseTenantStore } from "./tenant_store.ts";
+
+const env = (name: string) => Deno.env.get(name);
+const config = loadConfig(env);
+const store = supabaseTenantStore(loadSupabaseAccess(env), config.storeTimeoutMs);
+const app = createApp({ config, store });
+
+// The edge runtime picks the port itself; the local stack asks for a specific one.
+const port = env("MCP_FUNCTION_PORT");
+Deno.serve(
+  port ? { port: Number(port), hostname: "127.0.0.1", onListen: () => {} } : {},
+  app.fetch,
+);

@@ -1,0 +1,115 @@
+/** The tenant store: resolves a key hash to the key's state and its tenant, via one RPC. */
+import { createClient } from "@supabase/supabase-js";
+import { z } from "zod";
+import type { SupabaseAccess } from "./config.ts";
+
+export interface TenantRecord {
+  id: string;
+  slug: string;
+  name: string;
+  status: string;
+  config: Record<string, unknown>;
+  enabledTools: string[];
+}
+
+export interface KeyRecord {
+  keyId: string;
+  keyPrefix: string;
+  /** Epoch ms, or null for never. */
+  expiresAt: number | null;
+  revokedAt: number | null;
+  tenant: TenantRecord;
+}
+
+export interface TenantStore {
+  /** null when no key has this hash; throws StoreUnavailableError when the store can't answer. */
+  resolveKey(keyHash: string): Promise<KeyRecord | null>;
+}
+
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+const timestamp = z.string().nullable().transform((s, ctx) => {
+  if (s === null) return null;
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: "custom", message: `bad timestamp ${s}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const KeyRecordSchema = z.object({
+  key_id: z.string(),
+  key_prefix: z.string(),
+  expires_at: timestamp,
+  revoked_at: timestamp,
+  tenant: z.object({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    status: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    enabled_tools: z.array(z.string()),
+  }),
+});
+
+export function parseKeyRecord(data: unknown): KeyRecord {
+  const parsed = KeyRecordSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new StoreUnavailableError(
+      `resolve_api_key returned an unexpected shape: ${parsed.error}`,
+    );
+  }
+  const { key_id, key_prefix, expires_at, revoked_at, tenant } = parsed.data;
+  return {
+    keyId: key_id,
+    keyPrefix: key_prefix,
+    expiresAt: expires_at,
+    revokedAt: revoked_at,
+    tenant: {
+      id: tenant.id,
+      slug: tenant.slug,
+      name: tenant.name,
+      status: tenant.status,
+      config: tenant.config,
+      enabledTools: tenant.enabled_tools,
+    },
+  };
+}
+
+/** The store on Supabase: PostgREST RPC through supabase-js with the service key. */
+export function supabaseTenantStore(access: SupabaseAccess, timeoutMs: number): TenantStore {
+  const client = createClient(access.url, access.key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: { fetch: withTimeout(timeoutMs) },
+  });
+  return {
+    async resolveKey(keyHash) {
+      let result;
+      try {
+        result = await client.rpc("resolve_api_key", { p_key_hash: keyHash });
+      } catch (err) {
+        throw new StoreUnavailableError(`resolve_api_key failed: ${err}`, { cause: err });
+      }
+      if (result.error) {
+        throw new StoreUnavailableError(
+          `resolve_api_key failed (${result.status}): ${result.error.message}`,
+        );
+      }
+      return result.data === null ? null : parseKeyRecord(result.data);
+    },
+  };
+}
+
+function withTimeout(ms: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return fetch(input, { ...init, signal });
+  };
+}

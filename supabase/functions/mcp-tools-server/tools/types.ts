@@ -1,0 +1,65 @@
+/** What a tool is, and what it gets to work with on each call. */
+import type { z } from "zod";
+
+/** The caller as tools see it: resolved from the API key on this request, never from arguments. */
+export interface TenantContext {
+  id: string;
+  slug: string;
+  name: string;
+  config: Record<string, unknown>;
+}
+
+export interface ToolCallContext {
+  tenant: TenantContext;
+  /** The tools enabled for this tenant, sorted. */
+  enabledTools: readonly string[];
+  /** Reports progress to the caller when it asked for it (a progress token); else a no-op. */
+  progress(update: { progress: number; total?: number; message?: string }): Promise<void>;
+}
+
+export interface ToolResult {
+  content: Array<{ type: "text"; text: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+// deno-lint-ignore no-explicit-any
+export interface ToolDefinition<I extends z.ZodType = any, O extends z.ZodType = any> {
+  name: string;
+  /** The module (family) the tool belongs to, e.g. "builtin", "crm". */
+  family: string;
+  title?: string;
+  description: string;
+  annotations?: ToolAnnotations;
+  input: I;
+  output?: O;
+  run(args: z.output<I>, call: ToolCallContext): Promise<ToolResult> | ToolResult;
+}
+
+/** Infers argument types from the schemas; a family module lists its tools with it. */
+export function defineTool<I extends z.ZodType, O extends z.ZodType>(
+  def: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  return def;
+}
+
+/** A failure the agent can act on: its message becomes an `isError` result, verbatim. */
+export class ToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ToolError";
+  }
+}
+
+/** A result carrying both a text rendering and the structured value. */
+export function structured(value: Record<string, unknown>): ToolResult {
+  return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
+}

@@ -1,0 +1,105 @@
+import { deepStrictEqual, equal, rejects } from "node:assert/strict";
+import { KeyCache } from "../supabase/functions/mcp-tools-server/key_cache.ts";
+import { LruCache } from "../supabase/functions/mcp-tools-server/server_cache.ts";
+import { ManualClock } from "./support/clock.ts";
+
+function keyCache(clock: ManualClock, maxEntries = 100) {
+  return new KeyCache<string>({ ttlMs: 1000, negativeTtlMs: 100, maxEntries, clock });
+}
+
+Deno.test("key cache: reuses an answer until its TTL passes", async () => {
+  const clock = new ManualClock(0);
+  const cache = keyCache(clock);
+  let loads = 0;
+  const load = () => Promise.resolve(`v${++loads}`);
+  equal(await cache.get("k", load), "v1");
+  clock.advance(999);
+  equal(await cache.get("k", load), "v1");
+  clock.advance(1);
+  equal(await cache.get("k", load), "v2");
+});
+
+Deno.test("key cache: unknown keys are remembered for the shorter negative TTL", async () => {
+  const clock = new ManualClock(0);
+  const cache = keyCache(clock);
+  let loads = 0;
+  const load = () => (loads++, Promise.resolve(null));
+  equal(await cache.get("k", load), null);
+  clock.advance(99);
+  equal(await cache.get("k", load), null);
+  equal(loads, 1);
+  clock.advance(1);
+  await cache.get("k", load);
+  equal(loads, 2);
+});
+
+Deno.test("key cache: concurrent misses share one load", async () => {
+  const cache = keyCache(new ManualClock(0));
+  let loads = 0;
+  const load = () => new Promise<string>((resolve) => setTimeout(() => resolve(`v${++loads}`), 5));
+  const values = await Promise.all([1, 2, 3, 4].map(() => cache.get("k", load)));
+  deepStrictEqual(values, ["v1", "v1", "v1", "v1"]);
+  equal(loads, 1);
+});
+
+Deno.test("key cache: failures reach every waiter and are not cached", async () => {
+  const cache = keyCache(new ManualClock(0));
+  let calls = 0;
+  const failing = () => (calls++, Promise.reject(new Error("down")));
+  await Promise.all([
+    rejects(cache.get("k", failing), /down/),
+    rejects(cache.get("k", failing), /down/),
+  ]);
+  equal(calls, 1);
+  equal(await cache.get("k", () => Promise.resolve("up")), "up");
+});
+
+Deno.test("key cache: holds at most maxEntries, dropping the oldest", async () => {
+  const cache = keyCache(new ManualClock(0), 3);
+  for (const k of ["a", "b", "c", "d"]) await cache.get(k, () => Promise.resolve(k));
+  equal(cache.size, 3);
+  let reloaded = false;
+  await cache.get("a", () => (reloaded = true, Promise.resolve("a")));
+  equal(reloaded, true);
+});
+
+function lru(clock: ManualClock, maxEntries = 2, idleMs = 1000) {
+  return new LruCache<string>({ maxEntries, idleMs, clock });
+}
+
+Deno.test("server cache: builds once per key and reuses it", () => {
+  const cache = lru(new ManualClock(0));
+  let builds = 0;
+  const build = () => `s${++builds}`;
+  equal(cache.getOrCreate("x", build), "s1");
+  equal(cache.getOrCreate("x", build), "s1");
+  equal(cache.getOrCreate("y", build), "s2");
+  equal(builds, 2);
+});
+
+Deno.test("server cache: evicts the least recently used beyond the bound", () => {
+  const cache = lru(new ManualClock(0), 2);
+  let evictions = 0;
+  const events = { onEvict: () => evictions++ };
+  cache.getOrCreate("a", () => "a1", events);
+  cache.getOrCreate("b", () => "b1", events);
+  cache.getOrCreate("a", () => "a2", events); // a is now the most recent
+  cache.getOrCreate("c", () => "c1", events); // evicts b
+  equal(cache.size, 2);
+  equal(evictions, 1);
+  equal(cache.getOrCreate("a", () => "a3", events), "a1");
+  equal(cache.getOrCreate("b", () => "b2", events), "b2");
+});
+
+Deno.test("server cache: drops servers idle for longer than idleMs", () => {
+  const clock = new ManualClock(0);
+  const cache = lru(clock, 10, 1000);
+  cache.getOrCreate("a", () => "a1");
+  cache.getOrCreate("b", () => "b1");
+  clock.advance(600);
+  cache.getOrCreate("b", () => "b2"); // b stays warm
+  clock.advance(600);
+  equal(cache.getOrCreate("b", () => "b3"), "b1");
+  equal(cache.size, 1, "a was idle for 1200 ms and is gone");
+  equal(cache.getOrCreate("a", () => "a2"), "a2");
+});

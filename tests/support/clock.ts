@@ -1,0 +1,12 @@
+import type { Clock } from "../../supabase/functions/mcp-tools-server/clock.ts";
+
+/** A clock tests move by hand, so TTL behaviour is checked without sleeping. */
+export class ManualClock implements Clock {
+  constructor(public time = Date.now()) {}
+  now(): number {
+    return this.time;
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}

@@ -1,0 +1,105 @@
+/** Tenants, keys and in-process apps on the shared test stack. */
+import { createApp } from "../../supabase/functions/mcp-tools-server/app.ts";
+import { type Config, loadConfig } from "../../supabase/functions/mcp-tools-server/config.ts";
+import { silentLogger } from "../../supabase/functions/mcp-tools-server/log.ts";
+import { createMetrics, type Metrics } from "../../supabase/functions/mcp-tools-server/metrics.ts";
+import {
+  supabaseTenantStore,
+  type TenantStore,
+} from "../../supabase/functions/mcp-tools-server/tenant_store.ts";
+import type { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import { ManualClock } from "./clock.ts";
+import { stack } from "./stack.ts";
+
+export const MCP_PATH = "/mcp-tools-server/mcp";
+
+let counter = 0;
+
+/** SQL string literal. */
+export function lit(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export interface TestTenant {
+  id: string;
+  slug: string;
+}
+
+export async function createTenant(
+  tools: string[],
+  options: { status?: "active" | "disabled"; prefix?: string } = {},
+): Promise<TestTenant> {
+  const slug = `${options.prefix ?? "t"}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+  const toolArray = `array[${tools.map(lit).join(",")}]::text[]`;
+  const id = await stack.psql(
+    `insert into public.tenants (slug, name, enabled_tools, status)
+     values (${lit(slug)}, ${lit(`Tenant ${slug}`)}, ${toolArray}, ${
+      lit(options.status ?? "active")
+    })
+     returning id`,
+  );
+  return { id: id.trim(), slug };
+}
+
+export async function issueKey(
+  slug: string,
+  options: { expiresAt?: Date } = {},
+): Promise<string> {
+  const expires = options.expiresAt
+    ? `${lit(options.expiresAt.toISOString())}::timestamptz`
+    : "null";
+  const key = await stack.psql(`select public.issue_api_key(${lit(slug)}, 'test', ${expires})`);
+  return key.trim();
+}
+
+/** A tenant with the given tools and one key for it. */
+export async function tenantWithKey(
+  tools: string[],
+  options: { status?: "active" | "disabled" } = {},
+) {
+  const tenant = await createTenant(tools, options);
+  return { ...tenant, key: await issueKey(tenant.slug) };
+}
+
+export interface TestApp {
+  url: string;
+  fetch: typeof fetch;
+  metrics: Metrics;
+  clock: ManualClock;
+}
+
+/**
+ * The real app, in this process, against the real stack (supabase-js → gateway → PostgREST →
+ * Postgres). `supabaseUrl` may point elsewhere to simulate a store outage.
+ */
+export function inProcessApp(
+  options: {
+    config?: Partial<Config>;
+    supabaseUrl?: string;
+    store?: TenantStore;
+    catalog?: ToolCatalog;
+  } = {},
+): TestApp {
+  const config = loadConfig(() => undefined, options.config);
+  const metrics = createMetrics();
+  const clock = new ManualClock();
+  const store = options.store ?? supabaseTenantStore(
+    { url: options.supabaseUrl ?? stack.info.supabaseUrl, key: stack.info.serviceRoleKey },
+    config.storeTimeoutMs,
+  );
+  const app = createApp({
+    config,
+    store,
+    clock,
+    metrics,
+    catalog: options.catalog,
+    log: silentLogger,
+  });
+  const base = "http://function.test";
+  return {
+    url: base + MCP_PATH,
+    metrics,
+    clock,
+    fetch: (input, init) => Promise.resolve(app.fetch(new Request(input, init))),
+  };
+}
