@@ -100,9 +100,18 @@ async function main(): Promise<void> {
   const flags = parseFlags();
   const progress = flags.json ? () => {} : (line: string) => console.error(`· ${line}`);
 
-  // First signal: stop cleanly. A second one while stopping: leave now.
+  // First signal: stop cleanly. Another one a second later while stopping: leave now. (Under
+  // `deno task`, one Ctrl-C can arrive twice: from the terminal and forwarded by the task.)
   const interrupted = new AbortController();
-  const onSignal = () => interrupted.signal.aborted ? Deno.exit(130) : interrupted.abort();
+  let firstSignalAt = 0;
+  const onSignal = () => {
+    if (!interrupted.signal.aborted) {
+      firstSignalAt = Date.now();
+      interrupted.abort();
+    } else if (Date.now() - firstSignalAt > 1000) {
+      Deno.exit(130);
+    }
+  };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 

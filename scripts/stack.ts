@@ -21,6 +21,7 @@ import {
   findPostgres,
   initCluster,
   markSeeded,
+  type PgTools,
   seedPending,
   startPostgres,
   stopPostgres,
@@ -118,36 +119,118 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
 }
 
-async function boot(opts: StackOptions, log: (line: string) => void, teardown: Teardown) {
-  const { signal } = opts;
-  const root = resolve(opts.root ?? REPO_ROOT);
-  const persisted = opts.dataDir !== undefined;
-  const pg = await findPostgres();
-  psqlBinary(pg.binDir);
+interface RunDirs {
+  persisted: boolean;
+  runDir: string;
+  dataDir: string;
+  logDir: string;
+  pidDir: string;
+}
 
+/**
+ * The directory holding the cluster, logs and pid records. A persisted one is claimed for
+ * this process and cleared of whatever a crashed earlier run left running.
+ */
+async function openRunDir(
+  opts: StackOptions,
+  pg: PgTools,
+  teardown: Teardown,
+  log: (line: string) => void,
+): Promise<RunDirs> {
+  const persisted = opts.dataDir !== undefined;
   const runDir = persisted
     ? dirname(resolve(opts.dataDir!))
     : await Deno.makeTempDir({ prefix: "mcp-stack-" });
   if (!persisted) teardown.add(() => Deno.remove(runDir, { recursive: true }));
-  const dataDir = persisted ? resolve(opts.dataDir!) : join(runDir, "db");
-  const logDir = join(runDir, "logs");
-  const pidDir = join(runDir, "pids");
-  await Deno.mkdir(logDir, { recursive: true });
+  const dirs = {
+    persisted,
+    runDir,
+    dataDir: persisted ? resolve(opts.dataDir!) : join(runDir, "db"),
+    logDir: join(runDir, "logs"),
+    pidDir: join(runDir, "pids"),
+  };
+  await Deno.mkdir(dirs.logDir, { recursive: true });
   // The server runs as `postgres` when we are root and must be able to reach its directory.
   if (pg.runAs) await Deno.chmod(runDir, 0o755);
+  if (!persisted) return dirs;
 
-  if (persisted) {
-    teardown.add(await claimRunDir(runDir));
-    const reaped = await reapRecordedChildren(pidDir);
-    if (reaped.length) log(`stopped processes left by an earlier run: ${reaped.join(", ")}`);
-    // Each run starts its logs afresh so failure tails belong to this run.
-    await Deno.remove(logDir, { recursive: true });
-    await Deno.mkdir(logDir);
-    if (clusterExists(dataDir)) {
-      checkClusterVersion(pg, dataDir);
-      if (await stopStalePostgres(pg, dataDir)) log("stopped a PostgreSQL left running earlier");
-    }
+  teardown.add(await claimRunDir(runDir));
+  const reaped = await reapRecordedChildren(dirs.pidDir);
+  if (reaped.length) log(`stopped processes left by an earlier run: ${reaped.join(", ")}`);
+  // Each run starts its logs afresh so failure tails belong to this run.
+  await Deno.remove(dirs.logDir, { recursive: true });
+  await Deno.mkdir(dirs.logDir);
+  if (clusterExists(dirs.dataDir)) {
+    checkClusterVersion(pg, dirs.dataDir);
+    if (await stopStalePostgres(pg, dirs.dataDir)) log("stopped a PostgreSQL left running earlier");
   }
+  return dirs;
+}
+
+/** Creates the cluster if needed, starts it and brings the schema up to date. */
+async function startDatabase(
+  pg: PgTools,
+  dirs: RunDirs,
+  port: number,
+  root: string,
+  teardown: Teardown,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<string> {
+  if (!clusterExists(dirs.dataDir)) {
+    log(`creating database cluster in ${dirs.dataDir}`);
+    await initCluster(pg, dirs.dataDir);
+  }
+  signal?.throwIfAborted();
+  const unhook = await startPostgres(pg, dirs.dataDir, { port, durable: dirs.persisted });
+  teardown.add(async () => {
+    await stopPostgres(pg, dirs.dataDir);
+    unhook();
+  });
+  log(`postgres listening on 127.0.0.1:${port}`);
+
+  const dbUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  await applyPlatform(dbUrl, PLATFORM_SQL);
+  for (const m of await applyMigrations(dbUrl, root)) {
+    log(`applied migration ${m.version}_${m.name}`);
+  }
+  // Like `supabase db reset`: the seed goes into a new cluster only.
+  if (seedPending(dirs.dataDir)) {
+    if (await applySeed(dbUrl, root)) log("applied supabase/seed.sql");
+    await markSeeded(dirs.dataDir);
+  }
+  return dbUrl;
+}
+
+function spawnGateway(port: number, postgrestUrl: string, functionUrl: string, dirs: RunDirs) {
+  return spawnChild({
+    name: "gateway",
+    cmd: Deno.execPath(),
+    args: ["run", "--no-prompt", "--allow-net", "--allow-env", GATEWAY_SCRIPT],
+    // The repository's deno.json maps "hono" for the gateway.
+    cwd: dirname(SCRIPTS_DIR),
+    env: {
+      GATEWAY_PORT: String(port),
+      POSTGREST_URL: postgrestUrl,
+      FUNCTION_URL: functionUrl,
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+    },
+    logPath: join(dirs.logDir, "gateway.log"),
+    pidDir: dirs.pidDir,
+  });
+}
+
+async function boot(
+  opts: StackOptions,
+  log: (line: string) => void,
+  teardown: Teardown,
+): Promise<Stack> {
+  const { signal } = opts;
+  const root = resolve(opts.root ?? REPO_ROOT);
+  const pg = await findPostgres();
+  psqlBinary(pg.binDir);
+  const dirs = await openRunDir(opts, pg, teardown, log);
 
   const ports = choosePorts({
     gateway: opts.ports?.gateway,
@@ -156,11 +239,20 @@ async function boot(opts: StackOptions, log: (line: string) => void, teardown: T
     postgrestAdmin: undefined,
     function: opts.ports?.function,
   });
-  const secrets = persisted ? await loadSecrets(join(runDir, "stack-secrets.json")) : newSecrets();
+  const secrets = dirs.persisted
+    ? await loadSecrets(join(dirs.runDir, "stack-secrets.json"))
+    : newSecrets();
   const keys = await mintKeys(secrets);
   const supabaseUrl = `http://127.0.0.1:${ports.gateway}`;
-  const dbUrl = `postgres://postgres@127.0.0.1:${ports.db}/postgres`;
   const postgrestUrl = `http://127.0.0.1:${ports.postgrest}`;
+  const functionUrl = `http://127.0.0.1:${ports.function}`;
+
+  // Found (or installed) while the database starts; a failure surfaces when awaited.
+  const postgrestBin = locatePostgrest(root, log);
+  postgrestBin.catch(() => {});
+
+  signal?.throwIfAborted();
+  const dbUrl = await startDatabase(pg, dirs, ports.db, root, teardown, log, signal);
   const functionEnv = {
     SUPABASE_URL: supabaseUrl,
     SUPABASE_ANON_KEY: keys.anonKey,
@@ -170,39 +262,14 @@ async function boot(opts: StackOptions, log: (line: string) => void, teardown: T
     ...opts.functionEnv,
   };
 
-  // Found (or installed) while the database starts; a failure surfaces when awaited.
-  const postgrestBin = locatePostgrest(root, log);
-  postgrestBin.catch(() => {});
-
-  signal?.throwIfAborted();
-  if (!clusterExists(dataDir)) {
-    log(`creating database cluster in ${dataDir}`);
-    await initCluster(pg, dataDir);
-  }
-  signal?.throwIfAborted();
-  const unhookPostgres = await startPostgres(pg, dataDir, { port: ports.db, durable: persisted });
-  teardown.add(async () => {
-    await stopPostgres(pg, dataDir);
-    unhookPostgres();
-  });
-  log(`postgres listening on 127.0.0.1:${ports.db}`);
-
   const children: Child[] = [];
   let stopping = false;
   teardown.add(async () => {
     stopping = true;
     await stopAll(children);
     // Function processes started by other processes (tests) against this stack.
-    await reapRecordedChildren(pidDir);
+    await reapRecordedChildren(dirs.pidDir);
   });
-
-  await applyPlatform(dbUrl, PLATFORM_SQL);
-  const applied = await applyMigrations(dbUrl, root);
-  for (const m of applied) log(`applied migration ${m.version}_${m.name}`);
-  if (seedPending(dataDir)) {
-    if (await applySeed(dbUrl, root)) log("applied supabase/seed.sql");
-    await markSeeded(dataDir);
-  }
   signal?.throwIfAborted();
 
   const postgrest = await startPostgrest({
@@ -211,46 +278,30 @@ async function boot(opts: StackOptions, log: (line: string) => void, teardown: T
     port: ports.postgrest,
     adminPort: ports.postgrestAdmin,
     jwtSecret: secrets.jwtSecret,
-    logPath: join(logDir, "postgrest.log"),
-    pidDir,
+    logPath: join(dirs.logDir, "postgrest.log"),
+    pidDir: dirs.pidDir,
   });
   children.push(postgrest);
   await ready("PostgREST", `http://127.0.0.1:${ports.postgrestAdmin}/ready`, postgrest, signal);
   log(`postgrest listening on ${postgrestUrl}`);
 
-  const functionUrl = `http://127.0.0.1:${ports.function}`;
-  const gateway = await spawnChild({
-    name: "gateway",
-    cmd: Deno.execPath(),
-    args: ["run", "--no-prompt", "--allow-net", "--allow-env", GATEWAY_SCRIPT],
-    cwd: dirname(SCRIPTS_DIR),
-    env: {
-      GATEWAY_PORT: String(ports.gateway),
-      POSTGREST_URL: postgrestUrl,
-      FUNCTION_URL: functionUrl,
-      DENO_NO_UPDATE_CHECK: "1",
-    },
-    logPath: join(logDir, "gateway.log"),
-    pidDir,
-  });
+  // Both boot at the same time; spawning itself returns at once.
+  const gateway = await spawnGateway(ports.gateway, postgrestUrl, functionUrl, dirs);
   children.push(gateway);
   const fn = await spawnFunction({
     root,
     env: functionEnv,
     port: ports.function,
-    logPath: join(logDir, "function.log"),
-    pidDir,
+    logPath: join(dirs.logDir, "function.log"),
+    pidDir: dirs.pidDir,
   });
   children.push(fn);
   await ready("The gateway", `${supabaseUrl}/health`, gateway, signal);
-  await awaitFunctionHealth(
-    `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/health`,
-    fn,
-    [gateway],
-    signal,
-  );
+  const health = `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/health`;
+  await awaitFunctionHealth(health, fn, [gateway], signal);
   log(`function ready behind ${supabaseUrl}`);
 
+  const { logDir, pidDir } = dirs;
   return {
     supabaseUrl,
     mcpUrl: `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/mcp`,
@@ -262,13 +313,13 @@ async function boot(opts: StackOptions, log: (line: string) => void, teardown: T
     function: asFunctionProcess(fn, ports.function),
     functionEnv,
     root,
-    runDir,
+    runDir: dirs.runDir,
     startFunction: (env = {}) =>
       startExtraFunction({ root, env: { ...functionEnv, ...env }, logDir, pidDir }),
     psql: (sql) => psql(dbUrl, sql),
     stop: () => teardown.run(),
     crashed: firstCrash(children, () => stopping),
-  } satisfies Stack;
+  };
 }
 
 async function ready(what: string, url: string, child: Child, signal?: AbortSignal) {

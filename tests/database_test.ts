@@ -86,8 +86,10 @@ Deno.test("service_role resolves a key with one RPC, and RLS is on everywhere", 
   deepStrictEqual(body.tenant.enabled_tools, ["echo", "tenant_info"]);
   equal("key_hash" in body, false, "the hash itself is not returned");
 
-  const rls = await stack.psql(`select string_agg(relname || ':' || relrowsecurity, ',' order by relname)
-    from pg_class where relnamespace = 'public'::regnamespace and relkind = 'r'`);
+  const rls = await stack.psql(
+    `select string_agg(relname || ':' || relrowsecurity, ',' order by relname)
+    from pg_class where relnamespace = 'public'::regnamespace and relkind = 'r'`,
+  );
   for (const entry of rls.trim().split(",")) match(entry, /:(t|true)$/, `RLS off on ${entry}`);
 });
 
@@ -99,11 +101,15 @@ Deno.test("the database refuses malformed tenant rows with a named constraint", 
     /tenants_slug_format/,
   );
   match(
-    await attempt(`insert into public.tenants (slug, name, status) values ('ok-slug-x', 'x', 'paused')`),
+    await attempt(
+      `insert into public.tenants (slug, name, status) values ('ok-slug-x', 'x', 'paused')`,
+    ),
     /invalid input value for enum tenant_status/,
   );
   match(
-    await attempt(`insert into public.tenants (slug, name, config) values ('ok-slug-y', 'x', '[]')`),
+    await attempt(
+      `insert into public.tenants (slug, name, config) values ('ok-slug-y', 'x', '[]')`,
+    ),
     /tenants_config_is_object/,
   );
 });

@@ -46,7 +46,11 @@ Deno.test("401 INVALID_API_KEY: unknown, malformed, or not a Bearer credential",
   assertError(await send({ authorization: `Bearer ${unknown}` }), 401, "INVALID_API_KEY");
   assertError(await send({ authorization: "Bearer hello" }), 401, "INVALID_API_KEY");
   assertError(await send({ authorization: "Basic dXNlcjpwYXNz" }), 401, "INVALID_API_KEY");
-  assertError(await send({ authorization: `Bearer ${stack.info.anonKey}` }), 401, "INVALID_API_KEY");
+  assertError(
+    await send({ authorization: `Bearer ${stack.info.anonKey}` }),
+    401,
+    "INVALID_API_KEY",
+  );
 });
 
 Deno.test("x-api-key works, also beside a Supabase key in Authorization", async () => {

@@ -16,7 +16,10 @@ Deno.test("repeated requests for one tenant build one server", async () => {
   const t = await tenantWithKey(["echo", "tenant_info"]);
   await post(app, initialize(), { key: t.key });
   for (let i = 0; i < 10; i++) {
-    deepStrictEqual(toolNames(await post(app, listTools(), { key: t.key })), ["echo", "tenant_info"]);
+    deepStrictEqual(toolNames(await post(app, listTools(), { key: t.key })), [
+      "echo",
+      "tenant_info",
+    ]);
     equal((await post(app, callTool("tenant_info"), { key: t.key })).status, 200);
   }
   equal(app.metrics.serverBuilds, 1);
@@ -44,7 +47,10 @@ Deno.test("tenants with the same tools share one server, and each call sees its 
   const calls = Array.from({ length: 40 }, (_, i) => {
     const t = i % 2 === 0 ? a : b;
     return post(app, callTool("tenant_info"), { key: t.key, accept: i % 4 < 2 ? "sse" : "json" })
-      .then((reply) => ({ expected: t.slug, got: reply.body.result.structuredContent.tenant.slug }));
+      .then((reply) => ({
+        expected: t.slug,
+        got: reply.body.result.structuredContent.tenant.slug,
+      }));
   });
   const results = await Promise.all(calls);
   for (const { expected, got } of results) equal(got, expected);
@@ -78,7 +84,11 @@ Deno.test("a client-sent Mcp-Session-Id belonging to another caller changes noth
   // Both send the same session id, JSON-RPC id and progress token, concurrently, over SSE: the
   // case where a session-keyed stream table would deliver one tenant's messages to the other.
   const session = { "mcp-session-id": "shared-session-0001" };
-  const call = rpc("tools/call", { name: "chatty", arguments: {}, _meta: { progressToken: "p" } }, 7);
+  const call = rpc(
+    "tools/call",
+    { name: "chatty", arguments: {}, _meta: { progressToken: "p" } },
+    7,
+  );
   const replies = await Promise.all(
     Array.from({ length: 20 }, (_, i) => {
       const t = i % 2 === 0 ? a : b;

@@ -44,6 +44,8 @@ function functionEnvironment(spec: FunctionSpec): Record<string, string> {
     ...spec.env,
     MCP_FUNCTION_PORT: String(spec.port),
     DENO_NO_UPDATE_CHECK: "1",
+    // Output goes to a log file and into error messages: keep it plain text.
+    NO_COLOR: "1",
   };
 }
 

@@ -97,25 +97,34 @@ export function clusterExists(dataDir: string): boolean {
   }
 }
 
-/** Creates a cluster with trust auth for the `postgres` superuser; marks the seed as pending. */
+async function runInitdb(tools: PgTools, dir: string, locale: string) {
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await giveToServer(tools, dir);
+  const args = ["-D", dir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", locale];
+  return await run(tools, "initdb", args);
+}
+
+/**
+ * Creates a cluster with trust auth for the `postgres` superuser and marks the seed as
+ * pending. It is built next to `dataDir` and moved into place when complete, so an
+ * interrupted initdb never leaves a half-made cluster behind.
+ */
 export async function initCluster(tools: PgTools, dataDir: string): Promise<void> {
-  await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await giveToServer(tools, dataDir);
-  const base = ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"];
-  let result = await run(tools, "initdb", [...base, "--locale=C.UTF-8"]);
-  if (result.code !== 0 && /locale/i.test(result.text)) {
+  const building = `${dataDir}.init`;
+  let result = await runInitdb(tools, building, "--locale=C.UTF-8");
+  if (result.code !== 0 && /invalid locale/i.test(result.text)) {
     // Systems without the C.UTF-8 locale: plain C sorts the same way.
-    await Deno.remove(dataDir, { recursive: true });
-    await Deno.mkdir(dataDir, { mode: 0o700 });
-    await giveToServer(tools, dataDir);
-    result = await run(tools, "initdb", [...base, "--no-locale"]);
+    result = await runInitdb(tools, building, "--no-locale");
   }
   if (result.code !== 0) {
-    throw new StackError(
-      `initdb failed for ${dataDir}:\n${result.text.split("\n").slice(-20).join("\n")}`,
-    );
+    await Deno.remove(building, { recursive: true }).catch(() => {});
+    const tail = result.text.split("\n").slice(-20).join("\n");
+    throw new StackError(`initdb failed for ${dataDir}:\n${tail}`);
   }
-  await Deno.writeTextFile(join(dataDir, SEED_PENDING), "");
+  await Deno.writeTextFile(join(building, SEED_PENDING), "");
+  await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  await Deno.rename(building, dataDir);
 }
 
 export function seedPending(dataDir: string): boolean {
