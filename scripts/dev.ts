@@ -11,7 +11,9 @@ import { readDotenv } from "./lib/dotenv.ts";
 import { PortInUseError, type Stack, StackError, startStack } from "./stack.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
-const DEV_JSON = join(ROOT, ".local", "dev.json");
+/** Cluster, logs and dev.json; MCP_DEV_HOME moves them (tests run dev in a scratch folder). */
+const DEV_HOME = Deno.env.get("MCP_DEV_HOME") ?? join(ROOT, ".local");
+const DEV_JSON = join(DEV_HOME, "dev.json");
 const USAGE = "usage: deno task dev [--port <gateway port>] [--db-port <port>] [--json]";
 const PORT_FLAGS: Record<string, string> = {
   gateway: "--port (or MCP_DEV_PORT)",
@@ -87,7 +89,7 @@ mcp-tools-server is running (ready in ${seconds}s)
   API key        ${info.api_key}   (tenant "demo")
   Supabase URL   ${info.supabase_url}
   Database       ${info.db_url}
-  Logs           ${join(ROOT, ".local", "logs")}
+  Logs           ${join(DEV_HOME, "logs")}
 
 Connect an MCP client:
   claude mcp add --transport http mcp-tools-server ${info.mcp_url} --header "Authorization: Bearer ${info.api_key}"
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
   let stack: Stack;
   try {
     stack = await startStack({
-      dataDir: join(ROOT, ".local", "db"),
+      dataDir: join(DEV_HOME, "db"),
       ports: { gateway: flags.gateway, db: flags.db },
       functionEnv: await functionSecrets(),
       log: progress,

@@ -59,7 +59,8 @@ export interface StackOptions {
   signal?: AbortSignal;
 }
 
-export interface Stack {
+/** Where the running stack is and how to reach it: all a separate process needs. */
+export interface StackEndpoints {
   /** Gateway base, e.g. http://127.0.0.1:54321 */
   supabaseUrl: string;
   /** `${supabaseUrl}/functions/v1/mcp-tools-server/mcp` */
@@ -75,13 +76,16 @@ export interface Stack {
   dbUrl: string;
   /** PostgREST without the gateway. */
   postgrestUrl: string;
-  /** The function process behind the gateway. */
-  function: FunctionProcess;
   /** Environment every function process gets (besides MCP_FUNCTION_PORT). */
   functionEnv: Record<string, string>;
   root: string;
   /** Holds logs/ (one file per process) and pids/. */
   runDir: string;
+}
+
+export interface Stack extends StackEndpoints {
+  /** The function process behind the gateway. */
+  function: FunctionProcess;
   /** An extra function process on a free port, not behind the gateway. */
   startFunction(env?: Record<string, string>): Promise<FunctionProcess>;
   /** Runs SQL as superuser; returns stdout, throws with psql's stderr. */
@@ -334,42 +338,15 @@ async function ready(what: string, url: string, child: Child, signal?: AbortSign
 }
 
 /** What a separate process (the test runner) needs to use a running stack; see connectStack. */
-export interface TestStackInfo {
-  supabaseUrl: string;
-  mcpUrl: string;
-  serviceRoleKey: string;
-  anonKey: string;
-  authenticatedKey: string;
-  jwtSecret: string;
-  metricsToken: string;
-  dbUrl: string;
-  postgrestUrl: string;
+export interface TestStackInfo extends StackEndpoints {
   /** The main function process, without the gateway. */
   functionUrl: string;
   functionPid: number;
-  /** Environment of the main function; extra function processes start from it. */
-  functionEnv: Record<string, string>;
-  root: string;
-  runDir: string;
 }
 
 export function testStackInfo(stack: Stack): TestStackInfo {
-  return {
-    supabaseUrl: stack.supabaseUrl,
-    mcpUrl: stack.mcpUrl,
-    serviceRoleKey: stack.serviceRoleKey,
-    anonKey: stack.anonKey,
-    authenticatedKey: stack.authenticatedKey,
-    jwtSecret: stack.jwtSecret,
-    metricsToken: stack.metricsToken,
-    dbUrl: stack.dbUrl,
-    postgrestUrl: stack.postgrestUrl,
-    functionUrl: stack.function.url,
-    functionPid: stack.function.pid,
-    functionEnv: stack.functionEnv,
-    root: stack.root,
-    runDir: stack.runDir,
-  };
+  const { function: fn, startFunction: _s, psql: _p, stop: _t, crashed: _c, ...endpoints } = stack;
+  return { ...endpoints, functionUrl: fn.url, functionPid: fn.pid };
 }
 
 export interface ConnectedStack {

@@ -6,7 +6,7 @@ const KEY = "mcpk_" + "A".repeat(43);
 const OTHER = "mcpk_" + "B".repeat(43);
 const SUPABASE_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJl";
 
-function request(headers: [string, string][], url = "http://x/mcp-tools-server/mcp") {
+function request(headers: [string, string][], url = `http://x/mcp-tools-server/mcp`) {
   const h = new Headers();
   for (const [name, value] of headers) h.append(name, value);
   return new Request(url, { method: "POST", headers: h });
@@ -68,5 +68,5 @@ Deno.test("credentials: a key in the URL is refused", () => {
     `http://x/mcp?api_key=${KEY}`,
   );
   refused([], "CREDENTIALS_IN_URL", `http://x/mcp?x=1&token=${KEY}`);
-  equal(readApiKey(request([["x-api-key", KEY]], "http://x/mcp?debug=1")), KEY);
+  equal(readApiKey(request([["x-api-key", KEY]], `http://x/mcp?debug=1`)), KEY);
 });

@@ -22,9 +22,10 @@ function hasTools(dir: string): boolean {
 }
 
 function candidateDirs(): string[] {
-  const dirs: string[] = [];
+  // An explicit choice is honoured or reported, never silently replaced by another install.
   const override = Deno.env.get("PG_BINDIR");
-  if (override) dirs.push(override);
+  if (override) return [override];
+  const dirs: string[] = [];
   const onPath = which("pg_ctl");
   if (onPath) dirs.push(dirname(Deno.realPathSync(onPath)));
   try {
@@ -72,9 +73,12 @@ async function run(tools: PgTools, tool: string, args: string[]) {
 export async function findPostgres(): Promise<PgTools> {
   const binDir = candidateDirs().find(hasTools);
   if (!binDir) {
+    const where = Deno.env.get("PG_BINDIR")
+      ? `in PG_BINDIR (${Deno.env.get("PG_BINDIR")})`
+      : "on PATH or in /usr/lib/postgresql/*/bin";
     throw new MissingDependencyError(
-      "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found on PATH or in " +
-        "/usr/lib/postgresql/*/bin. Install them: apt-get install -y postgresql " +
+      `PostgreSQL server binaries (initdb, pg_ctl, postgres) not found ${where}. ` +
+        "Install them: apt-get install -y postgresql " +
         "(Debian/Ubuntu), brew install postgresql@15 (macOS); or set PG_BINDIR to their directory.",
     );
   }

@@ -95,7 +95,7 @@ export function inProcessApp(
     catalog: options.catalog,
     log: silentLogger,
   });
-  const base = "http://function.test";
+  const base = `http://function.test`;
   return {
     url: base + MCP_PATH,
     metrics,

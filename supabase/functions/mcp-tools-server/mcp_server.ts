@@ -47,12 +47,11 @@ export function buildServer(toolSet: ToolSet, catalog: ToolCatalog, log: Logger)
   }
 
   const handler = new StreamableHttpTransport().bind(server);
+  const scopes = [...toolSet.names];
   return {
     toolSet,
     handle: (request, caller) =>
-      handler(request, {
-        authInfo: { token: caller.keyPrefix, scopes: [...toolSet.names], extra: { caller } },
-      }),
+      handler(request, { authInfo: { token: caller.keyPrefix, scopes, extra: { caller } } }),
   };
 }
 
