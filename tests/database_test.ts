@@ -1,5 +1,6 @@
 /** The database side: keys stored hashed, nothing reachable by browser roles through PostgREST. */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { sha256Hex } from "../supabase/functions/mcp-tools-server/auth.ts";
 import { tenantWithKey } from "./support/fixtures.ts";
 import { stack } from "./support/stack.ts";
 
@@ -20,10 +21,7 @@ Deno.test("only a SHA-256 of each key and a short display prefix are stored", as
     `select key_hash || '|' || display_prefix from public.api_keys where tenant_id = '${t.id}'`,
   );
   const [hash, prefix] = row.trim().split("|");
-  const expected = Array.from(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(t.key))),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
+  const expected = await sha256Hex(t.key);
   equal(hash, expected);
   equal(prefix, t.key.slice(0, 12));
   match(t.key, /^mcpk_[A-Za-z0-9_-]{43}$/);

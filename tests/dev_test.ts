@@ -5,18 +5,13 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
+import { choosePorts } from "../scripts/lib/ports.ts";
 import { listTools, post, toolNames } from "./support/mcp_client.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 
-function freePort(): number {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 function startDev(home: string, env: Record<string, string> = {}) {
+  const ports = choosePorts({ gateway: undefined, db: undefined });
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -24,9 +19,9 @@ function startDev(home: string, env: Record<string, string> = {}) {
       "scripts/dev.ts",
       "--json",
       "--port",
-      `${freePort()}`,
+      `${ports.gateway}`,
       "--db-port",
-      `${freePort()}`,
+      `${ports.db}`,
     ],
     cwd: ROOT,
     env: { MCP_DEV_HOME: home, ...env },

@@ -4,6 +4,7 @@ import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalo
 import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
 import { defineTool } from "../supabase/functions/mcp-tools-server/tools/types.ts";
 import { z } from "zod";
+import { choosePorts } from "../scripts/lib/ports.ts";
 import { inProcessApp, issueKey, MCP_PATH, tenantWithKey } from "./support/fixtures.ts";
 import {
   callTool,
@@ -95,8 +96,8 @@ Deno.test("403 KEY_REVOKED, KEY_EXPIRED, TENANT_DISABLED", async () => {
 
 Deno.test("503 STORE_UNAVAILABLE with Retry-After when the store can't be reached", async () => {
   const t = await tenantWithKey(["echo"]);
-  const closedPort = freePort();
-  const app = inProcessApp({ supabaseUrl: `http://127.0.0.1:${closedPort}` });
+  const port = closedPort();
+  const app = inProcessApp({ supabaseUrl: `http://127.0.0.1:${port}` });
   const body = assertError(
     await send({ authorization: `Bearer ${t.key}` }, app),
     503,
@@ -153,7 +154,7 @@ Deno.test("the store coming back is noticed on the next request", async () => {
 
 Deno.test("a function process whose store is down answers 503, not 500", async () => {
   const t = await tenantWithKey(["echo"]);
-  const fn = await stack.startFunction({ SUPABASE_URL: `http://127.0.0.1:${freePort()}` });
+  const fn = await stack.startFunction({ SUPABASE_URL: `http://127.0.0.1:${closedPort()}` });
   try {
     const url = `${fn.url}${MCP_PATH}`;
     assertError(await send({ authorization: `Bearer ${t.key}` }, url), 503, "STORE_UNAVAILABLE");
@@ -215,9 +216,4 @@ Deno.test("an unexpected failure in the request path is a 500 with a reference, 
   ok(!reply.text.includes("internal detail"));
 });
 
-function freePort(): number {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+const closedPort = () => choosePorts({ closed: undefined }).closed;

@@ -58,7 +58,7 @@ const KeyRecordSchema = z.object({
   }),
 });
 
-export function parseKeyRecord(data: unknown): KeyRecord {
+function parseKeyRecord(data: unknown): KeyRecord {
   const parsed = KeyRecordSchema.safeParse(data);
   if (!parsed.success) {
     throw new StoreUnavailableError(
