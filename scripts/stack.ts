@@ -83,13 +83,9 @@ export interface StackEndpoints {
   runDir: string;
 }
 
-export interface Stack extends StackEndpoints {
+export interface Stack extends StackEndpoints, StackOperations {
   /** The function process behind the gateway. */
   function: FunctionProcess;
-  /** An extra function process on a free port, not behind the gateway. */
-  startFunction(env?: Record<string, string>): Promise<FunctionProcess>;
-  /** Runs SQL as superuser; returns stdout, throws with psql's stderr. */
-  psql(sql: string): Promise<string>;
   /** Stops everything started; removes a temporary cluster. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -305,8 +301,7 @@ async function boot(
   await awaitFunctionHealth(health, fn, [gateway], signal);
   log(`function ready behind ${supabaseUrl}`);
 
-  const { logDir, pidDir } = dirs;
-  return {
+  const endpoints: StackEndpoints = {
     supabaseUrl,
     mcpUrl: `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/mcp`,
     ...keys,
@@ -314,13 +309,14 @@ async function boot(
     metricsToken: secrets.metricsToken,
     dbUrl,
     postgrestUrl,
-    function: asFunctionProcess(fn, ports.function),
     functionEnv,
     root,
     runDir: dirs.runDir,
-    startFunction: (env = {}) =>
-      startExtraFunction({ root, env: { ...functionEnv, ...env }, logDir, pidDir }),
-    psql: (sql) => psql(dbUrl, sql),
+  };
+  return {
+    ...endpoints,
+    ...stackOperations(endpoints),
+    function: asFunctionProcess(fn, ports.function),
     stop: () => teardown.run(),
     crashed: firstCrash(children, () => stopping),
   };
@@ -349,12 +345,29 @@ export function testStackInfo(stack: Stack): TestStackInfo {
   return { ...endpoints, functionUrl: fn.url, functionPid: fn.pid };
 }
 
-export interface ConnectedStack {
-  info: TestStackInfo;
+/** What any process can do with a running stack, knowing only where it is. */
+interface StackOperations {
   /** Runs SQL as superuser; returns stdout, throws with psql's stderr. */
   psql(sql: string): Promise<string>;
   /** A function process on a free port with the main one's environment plus `env`. */
   startFunction(env?: Record<string, string>): Promise<FunctionProcess>;
+}
+
+function stackOperations(at: StackEndpoints): StackOperations {
+  return {
+    psql: (sql) => psql(at.dbUrl, sql),
+    startFunction: (env = {}) =>
+      startExtraFunction({
+        root: at.root,
+        env: { ...at.functionEnv, ...env },
+        logDir: join(at.runDir, "logs"),
+        pidDir: join(at.runDir, "pids"),
+      }),
+  };
+}
+
+export interface ConnectedStack extends StackOperations {
+  info: TestStackInfo;
 }
 
 /**
@@ -366,15 +379,5 @@ export function connectStack(info: TestStackInfo | string | undefined = undefine
   const raw = info ?? Deno.env.get("TEST_STACK");
   if (!raw) throw new StackError("TEST_STACK is not set: run the tests with `deno task test`.");
   const parsed: TestStackInfo = typeof raw === "string" ? JSON.parse(raw) : raw;
-  return {
-    info: parsed,
-    psql: (sql) => psql(parsed.dbUrl, sql),
-    startFunction: (env = {}) =>
-      startExtraFunction({
-        root: parsed.root,
-        env: { ...parsed.functionEnv, ...env },
-        logDir: join(parsed.runDir, "logs"),
-        pidDir: join(parsed.runDir, "pids"),
-      }),
-  };
+  return { info: parsed, ...stackOperations(parsed) };
 }

@@ -111,3 +111,12 @@ Deno.test("the database refuses malformed tenant rows with a named constraint", 
     /tenants_config_is_object/,
   );
 });
+
+Deno.test("every admin-facing column has a comment for the dashboard", async () => {
+  const missing = await stack.psql(`select string_agg(c.relname || '.' || a.attname, ', ')
+    from pg_attribute a join pg_class c on c.oid = a.attrelid
+    where c.oid in ('public.tenants'::regclass, 'public.api_keys'::regclass)
+      and a.attnum > 0 and not a.attisdropped
+      and col_description(c.oid, a.attnum) is null`);
+  equal(missing.trim(), "", `columns without a comment: ${missing}`);
+});

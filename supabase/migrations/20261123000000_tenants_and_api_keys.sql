@@ -31,6 +31,9 @@ create table public.tenants (
 
 comment on table public.tenants is
   'One row per customer of the MCP tools server. Each API key belongs to one tenant.';
+comment on column public.tenants.id is 'Generated. Keys and tools refer to the tenant by this id.';
+comment on column public.tenants.created_at is 'Set when the tenant is created.';
+comment on column public.tenants.updated_at is 'Set automatically on every change.';
 comment on column public.tenants.slug is
   'Short stable identifier: lowercase letters, digits and dashes, 2-63 characters (e.g. acme-corp).';
 comment on column public.tenants.name is 'Display name of the tenant.';
@@ -60,6 +63,8 @@ create index api_keys_tenant_id_idx on public.api_keys (tenant_id);
 
 comment on table public.api_keys is
   'API keys. Only a SHA-256 hash of each key is stored; the key itself is shown once, when issued.';
+comment on column public.api_keys.id is 'Generated. Identifies the key without revealing it.';
+comment on column public.api_keys.created_at is 'When the key was issued.';
 comment on column public.api_keys.tenant_id is 'The tenant this key acts for.';
 comment on column public.api_keys.key_hash is
   'Hex SHA-256 of the full key. Never the key itself.';
