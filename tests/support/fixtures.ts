@@ -8,6 +8,7 @@ import {
   type TenantStore,
 } from "../../supabase/functions/mcp-tools-server/tenant_store.ts";
 import type { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import type { ToolServices } from "../../supabase/functions/mcp-tools-server/tools/types.ts";
 import { ManualClock } from "./clock.ts";
 import { stack } from "./stack.ts";
 
@@ -78,6 +79,7 @@ export function inProcessApp(
     supabaseUrl?: string;
     store?: TenantStore;
     catalog?: ToolCatalog;
+    services?: ToolServices;
   } = {},
 ): TestApp {
   const config = loadConfig(() => undefined, options.config);
@@ -93,6 +95,7 @@ export function inProcessApp(
     clock,
     metrics,
     catalog: options.catalog,
+    services: options.services,
     log: silentLogger,
   });
   const base = `http://function.test`;

@@ -14,6 +14,7 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { LruCache } from "./server_cache.ts";
 import type { TenantStore } from "./tenant_store.ts";
 import { ToolCatalog } from "./tools/catalog.ts";
+import type { ToolServices } from "./tools/types.ts";
 
 export const BASE_PATH = "/mcp-tools-server";
 
@@ -23,6 +24,8 @@ export interface AppDeps {
   store: TenantStore;
   clock?: Clock;
   catalog?: ToolCatalog;
+  /** What tools use to reach data and upstream APIs; default: none. */
+  services?: ToolServices;
   metrics?: Metrics;
   log?: Logger;
 }
@@ -33,6 +36,7 @@ export function createApp(deps: AppDeps): Hono {
   const catalog = deps.catalog ?? new ToolCatalog();
   const metrics = deps.metrics ?? createMetrics();
   const log = deps.log ?? consoleLogger;
+  const serverDeps = { catalog, services: deps.services ?? {}, log };
 
   const auth = new Authenticator({ config, store, clock, catalog, metrics, log });
   const servers = new LruCache<BuiltServer>({
@@ -65,7 +69,7 @@ export function createApp(deps: AppDeps): Hono {
       const caller = await auth.authenticate(c.req.raw);
       const server = servers.getOrCreate(caller.toolSet.fingerprint, () => {
         metrics.serverBuilds++;
-        return buildServer(caller.toolSet, catalog, log);
+        return buildServer(caller.toolSet, serverDeps);
       }, serverEvents);
       return server.handle(withoutSessionId(c.req.raw), caller);
     },

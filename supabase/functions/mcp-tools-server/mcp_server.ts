@@ -9,14 +9,27 @@ import type { Caller } from "./auth.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { ToolCatalog, ToolSet } from "./tools/catalog.ts";
-import { type ToolDefinition, ToolError, type ToolResult } from "./tools/types.ts";
+import {
+  type ToolDefinition,
+  ToolError,
+  type ToolResult,
+  type ToolServices,
+} from "./tools/types.ts";
 
 export interface BuiltServer {
   toolSet: ToolSet;
   handle(request: Request, caller: Caller): Promise<Response>;
 }
 
-export function buildServer(toolSet: ToolSet, catalog: ToolCatalog, log: Logger): BuiltServer {
+/** What every server shares: built once per isolate, never per tenant. */
+export interface ServerDeps {
+  catalog: ToolCatalog;
+  services: ToolServices;
+  log: Logger;
+}
+
+export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
+  const { catalog, log } = deps;
   const server = new McpServer({
     name: SERVER_NAME,
     version: SERVER_VERSION,
@@ -42,7 +55,7 @@ export function buildServer(toolSet: ToolSet, catalog: ToolCatalog, log: Logger)
       annotations: tool.annotations,
       inputSchema: tool.input,
       outputSchema: tool.output,
-      handler: (args: unknown, ctx: Ctx) => runTool(tool, args, ctx, log),
+      handler: (args: unknown, ctx: Ctx) => runTool(tool, args, ctx, deps),
     });
   }
 
@@ -68,7 +81,7 @@ async function runTool(
   tool: ToolDefinition,
   args: unknown,
   ctx: Ctx,
-  log: Logger,
+  { services, log }: ServerDeps,
 ): Promise<ToolResult> {
   const caller = ctx.authInfo?.extra?.caller as Caller | undefined;
   // Servers are shared across tenants with the same tool set; check the caller's own set anyway.
@@ -78,6 +91,7 @@ async function runTool(
   try {
     return await tool.run(args, {
       tenant: caller.tenant,
+      services,
       enabledTools: caller.toolSet.names,
       progress: async (update) => await ctx.progress?.(update),
     });

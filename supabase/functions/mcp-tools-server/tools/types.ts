@@ -9,8 +9,16 @@ export interface TenantContext {
   config: Record<string, unknown>;
 }
 
+/**
+ * Shared, tenant-neutral dependencies of tools (database access, upstream HTTP), built once per
+ * isolate. Which tenant they act for always comes from `ToolCallContext.tenant`.
+ */
+// deno-lint-ignore no-empty-interface
+export interface ToolServices {}
+
 export interface ToolCallContext {
   tenant: TenantContext;
+  services: ToolServices;
   /** The tools enabled for this tenant, sorted. */
   enabledTools: readonly string[];
   /** Reports progress to the caller when it asked for it (a progress token); else a no-op. */
