@@ -5,7 +5,13 @@ import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/built
 import { defineTool } from "../supabase/functions/mcp-tools-server/tools/types.ts";
 import { z } from "zod";
 import { choosePorts } from "../scripts/lib/ports.ts";
-import { inProcessApp, issueKey, MCP_PATH, tenantWithKey } from "./support/fixtures.ts";
+import {
+  inProcessApp,
+  issueKey,
+  MCP_PATH,
+  registerTools,
+  tenantWithKey,
+} from "./support/fixtures.ts";
 import {
   callTool,
   listTools,
@@ -192,6 +198,7 @@ Deno.test("a tool that crashes yields an isError result with a reference, no sta
       throw new TypeError("secret internal detail at /srv/app.ts:12");
     },
   });
+  await registerTools([crashing]);
   const t = await tenantWithKey(["crash"]);
   const app = inProcessApp({ catalog: new ToolCatalog([builtinTools, [crashing]]) });
   const reply = await post(app, callTool("crash"), { key: t.key, accept: "json" });

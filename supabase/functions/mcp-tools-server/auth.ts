@@ -114,9 +114,9 @@ export class Authenticator {
 
   #toCaller(record: KeyRecord): Caller {
     const { tenant } = record;
-    const { toolSet, unknown } = this.deps.catalog.toolSet(tenant.enabledTools);
-    if (unknown.length > 0) {
-      this.deps.log.info("unknown_tools_ignored", { tenant: tenant.slug, tools: unknown });
+    const { toolSet, problems } = this.deps.catalog.toolSet(tenant.tools);
+    if (problems.length > 0) {
+      this.deps.log.error("tools_left_out", { tenant: tenant.slug, problems });
     }
     return {
       keyId: record.keyId,
