@@ -11,6 +11,9 @@ import { ApiError, errorResponse } from "./errors.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { buildServer, type BuiltServer } from "./mcp_server.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
+import { cors } from "./protocol/cors.ts";
+import { handleMcp } from "./protocol/front.ts";
+import { checkOrigin } from "./protocol/origin.ts";
 import { LruCache } from "./server_cache.ts";
 import type { TenantStore } from "./tenant_store.ts";
 import { ToolCatalog } from "./tools/catalog.ts";
@@ -36,7 +39,7 @@ export function createApp(deps: AppDeps): Hono {
   const catalog = deps.catalog ?? new ToolCatalog();
   const metrics = deps.metrics ?? createMetrics();
   const log = deps.log ?? consoleLogger;
-  const serverDeps = { services: deps.services ?? {}, log };
+  const serverDeps = { services: deps.services ?? {}, log, toolsTtlMs: config.tenantCacheTtlMs };
 
   const auth = new Authenticator({ config, store, clock, catalog, metrics, log });
   const servers = new LruCache<BuiltServer>({
@@ -53,8 +56,15 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/health", (c) => c.json({ status: "ok", name: SERVER_NAME, version: SERVER_VERSION }));
 
+  const originPolicy = { allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts };
+  // Preflights are answered before anything else; CORS headers go on every answer, errors too.
+  app.use("/mcp", cors(originPolicy));
   app.all(
     "/mcp",
+    (c, next) => {
+      checkOrigin(c.req.raw, originPolicy);
+      return next();
+    },
     bodyLimit({
       maxSize: config.maxBodyBytes,
       onError: () => {
@@ -66,12 +76,13 @@ export function createApp(deps: AppDeps): Hono {
     }),
     async (c) => {
       metrics.requests++;
+      // Authentication first, the same in both protocol eras.
       const caller = await auth.authenticate(c.req.raw);
       const server = servers.getOrCreate(caller.toolSet.fingerprint, () => {
         metrics.serverBuilds++;
         return buildServer(caller.toolSet, serverDeps);
       }, serverEvents);
-      return server.handle(withoutSessionId(c.req.raw), caller);
+      return handleMcp(c.req.raw, caller, server);
     },
   );
 
@@ -110,17 +121,6 @@ function notFound(): Response {
         "(e.g. https://<project>.supabase.co/functions/v1/mcp-tools-server/mcp).",
     ),
   );
-}
-
-/**
- * Sessions are never identity here, and mcp-lite routes stream messages by session id, so a
- * client-chosen id must not reach it: two callers could otherwise pick the same one.
- */
-function withoutSessionId(request: Request): Request {
-  if (!request.headers.has("mcp-session-id")) return request;
-  const headers = new Headers(request.headers);
-  headers.delete("mcp-session-id");
-  return new Request(request, { headers });
 }
 
 function timingSafeEqual(a: string, b: string): boolean {

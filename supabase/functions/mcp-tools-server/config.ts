@@ -19,12 +19,18 @@ export interface Config {
   maxBodyBytes: number;
   /** Bearer token for GET /metrics; the route does not exist without it. */
   metricsToken?: string;
+  /** Browser origins allowed besides localhost ones (MCP_ALLOWED_ORIGINS); "*" allows any. */
+  allowedOrigins: readonly string[] | "*";
+  /** Hosts the function answers to (MCP_ALLOWED_HOSTS); empty: any host. */
+  allowedHosts: readonly string[];
 }
 
 export const SERVER_NAME = "mcp-tools-server";
 export const SERVER_VERSION = "0.1.0";
 
-const DEFAULTS: Omit<Config, "metricsToken"> = {
+type NumericSetting = Exclude<keyof Config, "metricsToken" | "allowedOrigins" | "allowedHosts">;
+
+const DEFAULTS: Pick<Config, NumericSetting> = {
   tenantCacheTtlMs: 30_000,
   negativeCacheTtlMs: 5_000,
   tenantCacheMax: 10_000,
@@ -35,7 +41,7 @@ const DEFAULTS: Omit<Config, "metricsToken"> = {
   maxBodyBytes: 1024 * 1024,
 };
 
-const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
+const ENV_NAMES: Record<NumericSetting, string> = {
   tenantCacheTtlMs: "TENANT_CACHE_TTL_MS",
   negativeCacheTtlMs: "TENANT_NEGATIVE_TTL_MS",
   tenantCacheMax: "TENANT_CACHE_MAX",
@@ -50,8 +56,8 @@ type Env = (name: string) => string | undefined;
 
 /** Defaults, overridden by environment variables; a malformed value stops start-up. */
 export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
-  const config = { ...DEFAULTS } as Config;
-  for (const [field, name] of Object.entries(ENV_NAMES) as [keyof typeof DEFAULTS, string][]) {
+  const config: Config = { ...DEFAULTS, allowedOrigins: [], allowedHosts: [] };
+  for (const [field, name] of Object.entries(ENV_NAMES) as [NumericSetting, string][]) {
     const raw = env(name);
     if (raw === undefined || raw === "") continue;
     const value = Number(raw);
@@ -62,7 +68,23 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
   }
   const metricsToken = env("MCP_METRICS_TOKEN");
   if (metricsToken) config.metricsToken = metricsToken;
+  const origins = list(env("MCP_ALLOWED_ORIGINS"));
+  config.allowedOrigins = origins.includes("*") ? "*" : origins.map((origin) => {
+    try {
+      return new URL(origin).origin;
+    } catch {
+      throw new Error(
+        `MCP_ALLOWED_ORIGINS: "${origin}" is not an origin like https://app.example.com`,
+      );
+    }
+  });
+  config.allowedHosts = list(env("MCP_ALLOWED_HOSTS")).map((host) => host.toLowerCase());
   return { ...config, ...overrides };
+}
+
+/** A comma-separated setting, blanks dropped. */
+function list(raw: string | undefined): string[] {
+  return (raw ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "");
 }
 
 export interface SupabaseAccess {

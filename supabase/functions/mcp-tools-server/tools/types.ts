@@ -16,6 +16,19 @@ export interface TenantContext {
 // deno-lint-ignore no-empty-interface
 export interface ToolServices {}
 
+/** Severity of a log message a tool sends to the caller (syslog levels, least severe first). */
+export const LOG_LEVELS = [
+  "debug",
+  "info",
+  "notice",
+  "warning",
+  "error",
+  "critical",
+  "alert",
+  "emergency",
+] as const;
+export type LogLevel = typeof LOG_LEVELS[number];
+
 export interface ToolCallContext {
   tenant: TenantContext;
   services: ToolServices;
@@ -23,10 +36,34 @@ export interface ToolCallContext {
   enabledTools: readonly string[];
   /** Reports progress to the caller when it asked for it (a progress token); else a no-op. */
   progress(update: { progress: number; total?: number; message?: string }): Promise<void>;
+  /** Sends a log message to the caller when it asked for that level; else a no-op. */
+  log(level: LogLevel, data: unknown): Promise<void>;
+  /** Aborted when the caller goes away (its response stream is closed). */
+  signal: AbortSignal;
 }
 
+/** Content a tool result may carry (MCP content blocks). */
+export type ToolContent =
+  | { type: "text"; text: string }
+  | { type: "image"; data: string; mimeType: string }
+  | { type: "audio"; data: string; mimeType: string }
+  | {
+    type: "resource";
+    resource:
+      | { uri: string; mimeType?: string; text: string }
+      | { uri: string; mimeType?: string; blob: string };
+  }
+  | {
+    type: "resource_link";
+    uri: string;
+    name: string;
+    title?: string;
+    description?: string;
+    mimeType?: string;
+  };
+
 export interface ToolResult {
-  content: Array<{ type: "text"; text: string }>;
+  content: ToolContent[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
 }
@@ -49,6 +86,11 @@ export interface ToolDefinition<I extends z.ZodType = any, O extends z.ZodType =
   annotations?: ToolAnnotations;
   input: I;
   output?: O;
+  /**
+   * Client capabilities the tool cannot run without (e.g. `{ sampling: {} }`). A modern-era caller
+   * that did not declare them gets a MissingRequiredClientCapability error instead of a call.
+   */
+  requiredClientCapabilities?: Record<string, Record<string, unknown>>;
   run(args: z.output<I>, call: ToolCallContext): Promise<ToolResult> | ToolResult;
 }
 

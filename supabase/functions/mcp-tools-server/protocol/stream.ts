@@ -1,0 +1,94 @@
+/**
+ * JSON unless streaming is needed: a request is answered with one JSON body, unless its handler
+ * sends a notification (progress, a log message) before finishing and the caller accepts SSE.
+ * Then the answer becomes an SSE stream scoped to this request: the notifications, then the
+ * response. Nothing is shared between requests, so one caller's messages can't reach another.
+ */
+import type { RequestId } from "./jsonrpc.ts";
+
+export interface Channel {
+  /** Sends a notification on this request's response stream, opening the stream on first use. */
+  notify(notification: { method: string; params?: unknown }): void;
+  /** Aborted when the caller disconnects or closes the stream. */
+  signal: AbortSignal;
+}
+
+const encoder = new TextEncoder();
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no",
+};
+
+function frame(json: string): Uint8Array {
+  return encoder.encode(`event: message\ndata: ${json}\n\n`);
+}
+
+export async function respondLazily(
+  options: { id: RequestId; acceptsStream: boolean; signal: AbortSignal },
+  run: (channel: Channel) => Promise<Response>,
+): Promise<Response> {
+  const closed = new AbortController();
+  const pending: Uint8Array[] = [];
+  let sink: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let finished = false;
+  let openStream: () => void = () => {};
+  const streamWanted = new Promise<null>((resolve) => (openStream = () => resolve(null)));
+
+  const channel: Channel = {
+    signal: AbortSignal.any([options.signal, closed.signal]),
+    notify(notification) {
+      if (!options.acceptsStream || finished) return;
+      const bytes = frame(JSON.stringify({ jsonrpc: "2.0", ...notification }));
+      if (sink) {
+        write(bytes);
+      } else {
+        pending.push(bytes);
+        openStream();
+      }
+    },
+  };
+
+  const write = (bytes: Uint8Array) => {
+    try {
+      sink?.enqueue(bytes);
+    } catch {
+      // The caller closed the stream; nothing more is sent.
+    }
+  };
+
+  const work = run(channel);
+  const first = await Promise.race([work, streamWanted]);
+  if (first !== null) {
+    finished = true;
+    return first;
+  }
+
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      sink = controller;
+      for (const bytes of pending) write(bytes);
+      pending.length = 0;
+      work
+        .then(async (response) => write(frame((await response.text()).trim())))
+        .catch(() => {
+          // The handler already turns failures into JSON-RPC errors; this is a last resort.
+          const error = { code: -32603, message: "Internal error" };
+          write(frame(JSON.stringify({ jsonrpc: "2.0", id: options.id, error })));
+        })
+        .finally(() => {
+          finished = true;
+          try {
+            controller.close();
+          } catch {
+            // Already cancelled by the caller.
+          }
+        });
+    },
+    cancel() {
+      finished = true;
+      closed.abort();
+    },
+  });
+  return new Response(stream, { headers: SSE_HEADERS });
+}
