@@ -1,0 +1,99 @@
+/**
+ * The official MCP conformance suite against the function on the local stack, through the gateway:
+ * 0.2.0-alpha.12 at the 2026-07-28 and 2025-11-25 requirement sets, and 0.1.16's active suite.
+ * The tenant has exactly the conformance fixture tools enabled.
+ */
+import { deepStrictEqual, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { conformanceTools } from "../supabase/functions/mcp-tools-server/tools/conformance.ts";
+import { authProxy } from "./support/auth_proxy.ts";
+import { type ConformanceRun, failedChecks, runConformance } from "./support/conformance.ts";
+import { tenantWithKey } from "./support/fixtures.ts";
+import { stack } from "./support/stack.ts";
+
+// Pinned in the root deno.json, so `deno install` caches both CLIs.
+const { imports } = JSON.parse(
+  await Deno.readTextFile(join(import.meta.dirname!, "..", "deno.json")),
+);
+const CONFORMANCE_NEXT: string = imports["mcp-conformance"];
+const CONFORMANCE_STABLE: string = imports["mcp-conformance-stable"];
+const BASELINES = join(import.meta.dirname!, "conformance");
+
+/**
+ * What a tools-only server may leave failing: scenarios about resources, prompts, completion,
+ * server-to-client requests (sampling, elicitation, multi-round-trip input), tasks or subscriptions.
+ */
+const MAY_FAIL = new RegExp(
+  "^(resources-|prompts-|completion-|sep-2164-resource-|input-required-result-|tasks-|" +
+    "elicitation-|tools-call-(sampling|elicitation)$|caching:sep-2549-(prompts|resources)-|" +
+    // Sessions are never issued (see the expected-failure files).
+    "server-sse-multiple-streams(:server-sse-multiple-streams-session)?$)",
+);
+
+async function baseline(file: string): Promise<string[]> {
+  const text = await Deno.readTextFile(join(BASELINES, file));
+  return text.split("\n").map((line) => /^\s+- ([^\s#]+)/.exec(line)?.[1]).filter((e) =>
+    e !== undefined
+  );
+}
+
+function report(run: ConformanceRun): string {
+  const lines = [];
+  for (const [scenario, checks] of run.scenarios) {
+    for (const check of failedChecks(checks)) {
+      lines.push(`${scenario}:${check.id} ${check.status} ${check.errorMessage ?? ""}`);
+    }
+  }
+  return `${lines.join("\n")}\n--- CLI output (tail) ---\n${run.output.slice(-4000)}`;
+}
+
+/** Everything wrong with one run, or nothing. */
+function problems(file: string, run: ConformanceRun, expectedFailures: string[]): string[] {
+  if (run.scenarios.size === 0) return [`${file}: no results were written\n${run.output}`];
+  const found: string[] = [];
+  if (run.code !== 0) {
+    found.push(`${file}: unexpected failures or stale expected-failure entries:\n${report(run)}`);
+  }
+  const excused = new Set(expectedFailures.map((entry) => entry.split(":")[0]));
+  for (const [scenario, checks] of run.scenarios) {
+    if (!scenario.startsWith("tools-") && !scenario.startsWith("dns-")) continue;
+    if (MAY_FAIL.test(scenario)) continue;
+    if (excused.has(scenario)) found.push(`${file}: ${scenario} may not be excused`);
+    const failed = failedChecks(checks);
+    if (failed.length > 0) found.push(`${file}: ${scenario} must pass: ${JSON.stringify(failed)}`);
+  }
+  return found;
+}
+
+Deno.test("conformance: expected-failure files excuse only what a tools-only server lacks", async () => {
+  for (const file of ["2026-07-28.yml", "2025-11-25.yml", "0.1.16-active.yml"]) {
+    for (const entry of await baseline(file)) {
+      ok(MAY_FAIL.test(entry), `${file}: "${entry}" is not a resources/prompts/MRTR/... scenario`);
+    }
+  }
+});
+
+Deno.test("conformance: official suites pass at 2026-07-28, 2025-11-25 and 0.1.16", async () => {
+  const tenant = await tenantWithKey(conformanceTools.map((tool) => tool.name));
+  const proxy = authProxy(stack.info.mcpUrl, tenant.key);
+  try {
+    const runs = await Promise.all([
+      ["2026-07-28.yml", CONFORMANCE_NEXT, ["--requirements", "2026-07-28"]],
+      ["2025-11-25.yml", CONFORMANCE_NEXT, ["--requirements", "2025-11-25"]],
+      ["0.1.16-active.yml", CONFORMANCE_STABLE, ["--suite", "active"]],
+    ].map(async ([file, specifier, args]) => {
+      const path = join(BASELINES, file as string);
+      const run = await runConformance(specifier as string, proxy.url, [
+        ...args,
+        "--expected-failures",
+        path,
+      ]);
+      return { file: file as string, run };
+    }));
+    const found: string[] = [];
+    for (const { file, run } of runs) found.push(...problems(file, run, await baseline(file)));
+    deepStrictEqual(found, []);
+  } finally {
+    await proxy.close();
+  }
+});
