@@ -4,7 +4,11 @@
  * holds in both (origins, CORS, tool errors, streaming only when needed).
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { inProcessApp, tenantWithKey } from "./support/fixtures.ts";
+import { z } from "zod";
+import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
+import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import { defineTool } from "../supabase/functions/mcp-tools-server/tools/types.ts";
+import { inProcessApp, registerTools, tenantWithKey } from "./support/fixtures.ts";
 import {
   callTool,
   initialize,
@@ -20,7 +24,7 @@ const MODERN = "2026-07-28";
 const TOOLS = ["echo", "tenant_info", "test_logging_tool", "test_missing_capability"];
 const TOOLS_TTL_MS = 20_000;
 const app = inProcessApp({ config: { tenantCacheTtlMs: TOOLS_TTL_MS } });
-const tenant = await tenantWithKey([...TOOLS, "test_tool_with_progress"]);
+const tenant = await tenantWithKey([...TOOLS, "test_mirrored_header", "test_tool_with_progress"]);
 
 const meta = (extra: Record<string, unknown> = {}) => ({
   "io.modelcontextprotocol/protocolVersion": MODERN,
@@ -84,7 +88,7 @@ Deno.test("2026: results carry resultType and serverInfo; tools/list is private 
   equal(list.body.result._meta["io.modelcontextprotocol/serverInfo"].name, "mcp-tools-server");
   deepStrictEqual(
     list.body.result.tools.map((tool: { name: string }) => tool.name),
-    [...TOOLS, "test_tool_with_progress"].sort(),
+    [...TOOLS, "test_mirrored_header", "test_tool_with_progress"].sort(),
   );
 
   const call = await modern("tools/call", { name: "echo", arguments: { text: "hi" } });
@@ -153,6 +157,37 @@ Deno.test("2026: Mcp-Name may be base64-encoded and padded with whitespace", asy
   equal(encoded.body.result.content[0].text, "x");
   const padded = await modern("tools/call", call, { headers: { "mcp-name": "  echo  " } });
   equal(padded.status, 200, padded.text);
+});
+
+Deno.test("2026: arguments marked x-mcp-header must match their Mcp-Param-* header", async () => {
+  const call = (region: string) => ({ name: "test_mirrored_header", arguments: { region } });
+  const matching = await modern("tools/call", call("eu-west"), {
+    headers: { "mcp-param-region": "eu-west" },
+  });
+  equal(matching.status, 200, matching.text);
+  equal(matching.body.result.content[0].text, "eu-west");
+  const encoded = await modern("tools/call", call("Zürich "), {
+    headers: { "Mcp-Param-Region": b64("Zürich ") },
+  });
+  equal(encoded.body.result.content[0].text, "Zürich ");
+  assertRpcError(await modern("tools/call", call("eu-west")), 400, -32020);
+  assertRpcError(
+    await modern("tools/call", call("eu-west"), { headers: { "mcp-param-region": "us-east" } }),
+    400,
+    -32020,
+  );
+  assertRpcError(
+    await modern("tools/call", call("Hello"), {
+      headers: { "mcp-param-region": "=?base64?SGVsbG8?=" },
+    }),
+    400,
+    -32020,
+  );
+  // The handshake era has no mirrored headers.
+  const legacy = await post(app, callTool("test_mirrored_header", { region: "x" }), {
+    key: tenant.key,
+  });
+  equal(legacy.body.result.content[0].text, "x");
 });
 
 Deno.test("2026: an unsupported version → 400 / -32022 listing the supported ones", async () => {
@@ -453,4 +488,48 @@ Deno.test("both: malformed bodies and batches are JSON-RPC errors without intern
     400,
     -32600,
   );
+});
+
+/** Reports progress, then waits until its caller cancels (or gives up after a while). */
+let cancelled: Promise<boolean> = Promise.resolve(false);
+const waitsForCancel = defineTool({
+  name: "waits_for_cancel",
+  family: "test",
+  description: "Reports progress, then waits for the caller to close the stream.",
+  input: z.object({}),
+  run: async (_args, { progress, signal }) => {
+    cancelled = new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5_000);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    await progress({ progress: 1 });
+    await cancelled;
+    return { content: [{ type: "text", text: "done" }] };
+  },
+});
+
+Deno.test("both: closing the response stream cancels the tool call", async () => {
+  await registerTools([waitsForCancel]);
+  const t = await tenantWithKey(["waits_for_cancel"]);
+  const local = inProcessApp({ catalog: new ToolCatalog([builtinTools, [waitsForCancel]]) });
+  const res = await local.fetch(local.url, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${t.key}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify(
+      rpc("tools/call", { name: "waits_for_cancel", arguments: {}, _meta: { progressToken: 1 } }),
+    ),
+  });
+  equal(res.headers.get("content-type"), "text/event-stream");
+  const reader = res.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  match(first, /notifications\/progress/);
+  await reader.cancel();
+  equal(await cancelled, true, "the tool saw the cancellation");
 });

@@ -22,5 +22,9 @@ insert into public.tool_catalog (name, family, description) values
   ('test_streaming_elicitation', 'conformance',
    'Conformance fixture: streams a progress notification, then its result; it never sends the client a request on the response stream.'),
   ('test_logging_tool', 'conformance',
-   'Conformance fixture: logs one info message, only if the caller asked for logs.')
+   'Conformance fixture: logs one info message, only if the caller asked for logs.'),
+  ('json_schema_2020_12_tool', 'conformance',
+   'Conformance fixture: takes a contact described with JSON Schema 2020-12 keywords.'),
+  ('test_mirrored_header', 'conformance',
+   'Conformance fixture: returns its region argument, which clients mirror into the Mcp-Param-Region header.')
 on conflict (name) do nothing;

@@ -18,7 +18,6 @@ export function authProxy(target: string, key: string): AuthProxy {
       method: req.method,
       headers,
       body: hasBody ? req.body : null,
-      signal: req.signal,
     });
   });
   return {

@@ -9,6 +9,7 @@ import type { Caller } from "./auth.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { isObject } from "./protocol/jsonrpc.ts";
+import { type MirroredParam, mirroredParams } from "./protocol/param_headers.ts";
 import { modernResult } from "./protocol/results.ts";
 import type { RequestScope } from "./protocol/scope.ts";
 import type { ToolSet } from "./tools/catalog.ts";
@@ -22,10 +23,17 @@ import {
   type ToolServices,
 } from "./tools/types.ts";
 
+/** A tool as this server serves it. */
+export interface ServedTool {
+  definition: ToolDefinition;
+  /** Arguments 2026-07-28 clients mirror into Mcp-Param-* headers. */
+  mirroredParams: readonly MirroredParam[];
+}
+
 export interface BuiltServer {
   toolSet: ToolSet;
   /** A tool of this set, by name. */
-  tool(name: string): ToolDefinition | undefined;
+  tool(name: string): ServedTool | undefined;
   /**
    * Runs one JSON-RPC message (already checked by the protocol front) and answers with JSON;
    * notifications a tool sends go to `scope.channel`.
@@ -71,16 +79,17 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
     return { code: -32603, message: "Internal error" };
   });
 
-  const byName = new Map<string, ToolDefinition>();
+  const byName = new Map<string, ServedTool>();
   for (const tool of toolSet.tools) {
-    byName.set(tool.name, tool);
     // Plain JSON Schemas: listed as they are, while arguments are validated in runTool so that a
     // failure becomes a result the model can act on rather than a protocol error.
+    const inputSchema = tool.inputJsonSchema ?? jsonSchema(tool.input, "input");
+    byName.set(tool.name, { definition: tool, mirroredParams: mirroredParams(inputSchema) });
     server.tool(tool.name, {
       title: tool.title,
       description: tool.description,
       annotations: tool.annotations,
-      inputSchema: jsonSchema(tool.input, "input"),
+      inputSchema,
       outputSchema: tool.output ? jsonSchema(tool.output, "output") : undefined,
       // mcp-lite's content types lag the spec (embedded resources); results pass through as is.
       handler: (args: unknown, ctx: Ctx) => runTool(tool, args, ctx, deps) as Promise<never>,

@@ -19,6 +19,7 @@ import {
   resultResponse,
 } from "./jsonrpc.ts";
 import { missingCapabilities, readModernRequest } from "./modern.ts";
+import { checkMirroredParams } from "./param_headers.ts";
 import { DISCOVER_RESULT, initializeResult } from "./results.ts";
 import { respondLazily } from "./stream.ts";
 import { LEGACY_VERSIONS, MODERN_VERSION, RPC_ERROR, SUPPORTED_VERSIONS } from "./versions.ts";
@@ -82,7 +83,8 @@ function modern(
     case "tools/list":
       return dispatch(request, body, message, caller, server, "modern", logLevel);
     case "tools/call": {
-      const tool = toolToCall(message, server);
+      const { definition: tool, mirroredParams } = toolToCall(message, server);
+      checkMirroredParams(request.headers, message.params?.arguments, mirroredParams);
       const missing = missingCapabilities(tool.requiredClientCapabilities, clientCapabilities);
       if (missing) {
         throw new ProtocolError(
@@ -193,7 +195,7 @@ function dispatch(
     typeof token === "string" || typeof token === "number" ? token : undefined;
   const accept = request.headers.get("accept") ?? "";
   return respondLazily(
-    { id: message.id, acceptsStream: accept.includes("text/event-stream"), signal: request.signal },
+    { id: message.id, acceptsStream: accept.includes("text/event-stream") },
     (channel) =>
       server.dispatch(request.url, body, caller, { era, progressToken, logLevel, channel }),
   );

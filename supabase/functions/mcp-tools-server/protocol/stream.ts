@@ -9,7 +9,7 @@ import type { RequestId } from "./jsonrpc.ts";
 export interface Channel {
   /** Sends a notification on this request's response stream, opening the stream on first use. */
   notify(notification: { method: string; params?: unknown }): void;
-  /** Aborted when the caller disconnects or closes the stream. */
+  /** Aborted when the caller closes the response stream (the spec's cancellation signal). */
   signal: AbortSignal;
 }
 
@@ -25,7 +25,7 @@ function frame(json: string): Uint8Array {
 }
 
 export async function respondLazily(
-  options: { id: RequestId; acceptsStream: boolean; signal: AbortSignal },
+  options: { id: RequestId; acceptsStream: boolean },
   run: (channel: Channel) => Promise<Response>,
 ): Promise<Response> {
   const closed = new AbortController();
@@ -36,7 +36,7 @@ export async function respondLazily(
   const streamWanted = new Promise<null>((resolve) => (openStream = () => resolve(null)));
 
   const channel: Channel = {
-    signal: AbortSignal.any([options.signal, closed.signal]),
+    signal: closed.signal,
     notify(notification) {
       if (!options.acceptsStream || finished) return;
       const bytes = frame(JSON.stringify({ jsonrpc: "2.0", ...notification }));

@@ -25,6 +25,56 @@ const pause = (ms: number, signal: AbortSignal) =>
     }, { once: true });
   });
 
+/** JSON Schema 2020-12 keywords a listing must keep intact (`$defs`, `$anchor`, if/then/else). */
+const CONTACT_SCHEMA = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  type: "object",
+  $defs: {
+    address: {
+      $anchor: "addressDef",
+      type: "object",
+      properties: { street: { type: "string" }, city: { type: "string" } },
+    },
+  },
+  properties: {
+    name: { type: "string" },
+    address: { $ref: "#/$defs/address" },
+    contactMethod: { type: "string", enum: ["phone", "email"] },
+    phone: { type: "string" },
+    email: { type: "string" },
+  },
+  allOf: [{ anyOf: [{ required: ["phone"] }, { required: ["email"] }] }],
+  if: { properties: { contactMethod: { const: "phone" } }, required: ["contactMethod"] },
+  then: { required: ["phone"] },
+  else: { required: ["email"] },
+  additionalProperties: false,
+};
+
+/** The same rules as CONTACT_SCHEMA, for validation. */
+const contact = z.strictObject({
+  name: z.string().optional(),
+  address: z.object({ street: z.string().optional(), city: z.string().optional() }).optional(),
+  contactMethod: z.enum(["phone", "email"]).optional(),
+  phone: z.string().optional(),
+  email: z.string().optional(),
+}).superRefine((value, ctx) => {
+  if (value.contactMethod === "phone") {
+    if (value.phone === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["phone"],
+        message: "Required when contactMethod is phone.",
+      });
+    }
+  } else if (value.email === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["email"],
+      message: "Required unless contactMethod is phone.",
+    });
+  }
+});
+
 export const conformanceTools = [
   defineTool({
     name: "test_simple_text",
@@ -162,5 +212,32 @@ export const conformanceTools = [
       await log("info", "Diagnostic trace logging activated");
       return { content: [{ type: "text", text: "Logging evaluated" }] };
     },
+  }),
+  defineTool({
+    name: "json_schema_2020_12_tool",
+    family: FAMILY,
+    description:
+      "Conformance fixture: takes a contact described with JSON Schema 2020-12 keywords.",
+    annotations: fixture,
+    input: contact,
+    inputJsonSchema: CONTACT_SCHEMA,
+    run: ({ name, contactMethod }) => ({
+      content: [{
+        type: "text",
+        text: `Contact ${name ?? "(unnamed)"} by ${contactMethod ?? "email"}.`,
+      }],
+    }),
+  }),
+  defineTool({
+    name: "test_mirrored_header",
+    family: FAMILY,
+    description:
+      "Conformance fixture: returns its region argument, which clients mirror into the " +
+      "Mcp-Param-Region header.",
+    annotations: fixture,
+    input: z.object({
+      region: z.string().max(200).meta({ "x-mcp-header": "Region" }).describe("Any region name."),
+    }),
+    run: ({ region }) => ({ content: [{ type: "text", text: region }] }),
   }),
 ];

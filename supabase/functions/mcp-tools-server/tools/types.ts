@@ -38,7 +38,7 @@ export interface ToolCallContext {
   progress(update: { progress: number; total?: number; message?: string }): Promise<void>;
   /** Sends a log message to the caller when it asked for that level; else a no-op. */
   log(level: LogLevel, data: unknown): Promise<void>;
-  /** Aborted when the caller goes away (its response stream is closed). */
+  /** Aborted when the caller closes its response stream (how MCP cancels a streamed call). */
   signal: AbortSignal;
 }
 
@@ -85,6 +85,11 @@ export interface ToolDefinition<I extends z.ZodType = any, O extends z.ZodType =
   description: string;
   annotations?: ToolAnnotations;
   input: I;
+  /**
+   * The input schema as published, when it says more than `input` can express (e.g. `$defs` or
+   * `if`/`then`/`else`). `input` still validates the arguments, so the two must agree.
+   */
+  inputJsonSchema?: Record<string, unknown>;
   output?: O;
   /**
    * Client capabilities the tool cannot run without (e.g. `{ sampling: {} }`). A modern-era caller
