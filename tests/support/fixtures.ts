@@ -52,7 +52,9 @@ export async function issueKey(
   const expires = options.expiresAt
     ? `${lit(options.expiresAt.toISOString())}::timestamptz`
     : "null";
-  const key = await stack.psql(`select public.issue_api_key(${lit(slug)}, 'test', ${expires})`);
+  const key = await stack.psql(
+    `select public.issue_api_key(${lit(slug)}, 'test', ${expires}) ->> 'key'`,
+  );
   return key.trim();
 }
 
