@@ -210,3 +210,276 @@ revoke all on function private.tenant_secrets_drop_vault_secret() from public;
 grant execute on function public.set_tenant_secret(text, text, text, text) to service_role;
 grant execute on function public.delete_tenant_secret(text, text) to service_role;
 grant execute on function public.resolve_tenant_secrets(uuid, text[], text) to service_role;
+
+-------------------------------------------------------------------------------------------------
+-- The http family: tools whose whole definition is data in tool_catalog.definition
+-------------------------------------------------------------------------------------------------
+
+insert into public.tool_families (family, description, config_schema) values (
+  'http',
+  'Calls the tenant''s own HTTP API with the tenant''s base URL, headers and credentials.',
+  $json${
+    "type": "object",
+    "required": ["http"],
+    "properties": {
+      "http": {
+        "type": "object",
+        "description": "the tenant's upstream API",
+        "required": ["base_url"],
+        "additionalProperties": false,
+        "properties": {
+          "base_url": {
+            "type": "string",
+            "format": "uri",
+            "pattern": "^https?://[^/?#@[:space:]]+(/[^?#[:space:]]*)?$",
+            "description": "e.g. https://api.example.com/v1, without query or credentials"
+          },
+          "headers": {
+            "type": "object",
+            "description": "headers sent on every call: text, or {\"secret\": \"<name>\"}",
+            "additionalProperties": {
+              "type": ["string", "object"],
+              "required": ["secret"],
+              "additionalProperties": false,
+              "properties": {
+                "secret": { "type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$" }
+              }
+            }
+          },
+          "auth": {
+            "type": "object",
+            "required": ["type"],
+            "additionalProperties": false,
+            "properties": {
+              "type": { "enum": ["none", "bearer", "header", "basic"] },
+              "secret": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_]{0,62}$",
+                "description": "the name of a secret set with set_tenant_secret, never the credential itself"
+              },
+              "header": { "type": "string", "pattern": "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$" },
+              "username": { "type": "string", "minLength": 1 }
+            }
+          }
+        }
+      }
+    }
+  }$json$::jsonb
+);
+
+-- The same contract the function checks (tools/http/definition.ts), in words for the admin
+-- saving the row. Returns one message per problem; empty when the definition is usable.
+create or replace function public.http_tool_definition_problems(p jsonb) returns text[]
+language plpgsql immutable set search_path = '' as $$
+declare
+  v text[] := '{}';
+  v_fields text[] := array['method', 'path', 'title', 'input_schema', 'query', 'body', 'headers',
+                           'response', 'annotations', 'timeout_ms'];
+  v_reserved text[] := array['authorization', 'proxy-authorization', 'cookie', 'host',
+                             'content-length', 'content-type', 'transfer-encoding', 'connection',
+                             'upgrade', 'te', 'trailer', 'keep-alive', 'expect'];
+  v_arg text := '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
+  v_key text;
+  v_val jsonb;
+  v_props jsonb := '{}';
+  v_required jsonb := '[]';
+  v_used jsonb := '{}';
+  v_uses text[][] := '{}';
+  v_name text;
+  v_where text;
+  i int;
+begin
+  if p is null or jsonb_typeof(p) <> 'object' then
+    return array['the definition must be a JSON object'];
+  end if;
+  for v_key in select jsonb_object_keys(p) loop
+    if not v_key = any (v_fields) then
+      v := v || format('%s is not a known field (known: %s)', v_key, array_to_string(v_fields, ', '));
+    end if;
+  end loop;
+
+  if coalesce(p ->> 'method', '') not in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
+     or jsonb_typeof(p -> 'method') <> 'string' then
+    v := v || 'method must be one of GET, POST, PUT, PATCH, DELETE'::text;
+  end if;
+  if jsonb_typeof(p -> 'path') is distinct from 'string' or (p ->> 'path') !~ '^/[^?#[:space:]]*$'
+     or length(p ->> 'path') > 2000 then
+    v := v || 'path must start with / and hold no query, fragment or spaces (e.g. /orders/{order_id})'::text;
+  elsif regexp_replace(p ->> 'path', '\{[^{}]*\}', '', 'g') ~ '[{}]' then
+    v := v || 'path has an unbalanced { or }'::text;
+  end if;
+  if p ? 'title' and (jsonb_typeof(p -> 'title') <> 'string' or length(p ->> 'title') not between 1 and 200) then
+    v := v || 'title must be text of 1-200 characters'::text;
+  end if;
+
+  if jsonb_typeof(p -> 'input_schema') is distinct from 'object'
+     or (p -> 'input_schema' ->> 'type') is distinct from 'object' then
+    v := v || 'input_schema must be a JSON Schema object with "type": "object"'::text;
+  else
+    v_props := coalesce(p -> 'input_schema' -> 'properties', '{}');
+    v_required := coalesce(p -> 'input_schema' -> 'required', '[]');
+    if jsonb_typeof(v_props) <> 'object' then
+      v := v || 'input_schema.properties must be an object'::text;
+      v_props := '{}';
+    end if;
+    if jsonb_typeof(v_required) <> 'array' then
+      v := v || 'input_schema.required must be a list of argument names'::text;
+      v_required := '[]';
+    end if;
+    for v_key, v_val in select key, value from jsonb_each(v_props) loop
+      if jsonb_typeof(v_val) <> 'object' then
+        v := v || format('input_schema.properties.%s must be a JSON Schema object', v_key);
+      elsif v_val ? 'type' and not (
+        (jsonb_typeof(v_val -> 'type') = 'string'
+         and v_val ->> 'type' in ('string', 'integer', 'number', 'boolean', 'array', 'object', 'null'))
+        or jsonb_typeof(v_val -> 'type') = 'array') then
+        v := v || format('input_schema.properties.%s.type "%s" is not a JSON Schema type', v_key, v_val ->> 'type');
+      end if;
+    end loop;
+  end if;
+
+  -- Where each argument goes: path placeholders, query, body, headers. Each exactly once.
+  if jsonb_typeof(p -> 'path') = 'string' then
+    for v_name in select m[1] from regexp_matches(p ->> 'path', '\{([^{}]*)\}', 'g') m loop
+      v_uses := v_uses || array[[v_name, 'path']];
+    end loop;
+  end if;
+  foreach v_where in array array['query', 'body'] loop
+    if p ? v_where then
+      if jsonb_typeof(p -> v_where) <> 'array' then
+        v := v || format('%s must be a list of argument names', v_where);
+      else
+        for v_val in select value from jsonb_array_elements(p -> v_where) loop
+          v_uses := v_uses || array[[coalesce(v_val #>> '{}', ''), v_where]];
+        end loop;
+      end if;
+    end if;
+  end loop;
+  if p ? 'headers' then
+    if jsonb_typeof(p -> 'headers') <> 'object' then
+      v := v || 'headers must map header names to argument names'::text;
+    else
+      for v_key, v_val in select key, value from jsonb_each(p -> 'headers') loop
+        if v_key !~ '^[A-Za-z0-9!#$%&''*+.^_`|~-]{1,64}$' then
+          v := v || format('headers: "%s" is not a header name', v_key);
+        elsif lower(v_key) = any (v_reserved) then
+          v := v || format('header "%s" can''t be set from an argument', v_key);
+        end if;
+        v_uses := v_uses || array[[coalesce(v_val #>> '{}', ''), 'header ' || v_key]];
+      end loop;
+    end if;
+  end if;
+
+  for i in 1 .. coalesce(array_length(v_uses, 1), 0) loop
+    v_name := v_uses[i][1];
+    v_where := v_uses[i][2];
+    if v_name !~ v_arg then
+      v := v || format('%s: "%s" is not an argument name', v_where, v_name);
+      continue;
+    end if;
+    if v_used ? v_name then
+      v := v || format('argument "%s" is used twice (%s and %s)', v_name, v_used ->> v_name, v_where);
+    else
+      v_used := v_used || jsonb_build_object(v_name, v_where);
+    end if;
+    if not v_props ? v_name then
+      v := v || format('argument "%s" (%s) is not in input_schema.properties', v_name, v_where);
+    end if;
+    if v_where = 'path' then
+      if not v_required ? v_name then
+        v := v || format('path argument "%s" must be listed in input_schema.required', v_name);
+      end if;
+      if v_props -> v_name ? 'type'
+         and (v_props -> v_name ->> 'type') not in ('string', 'integer', 'number') then
+        v := v || format('path argument "%s" must be a string, integer or number', v_name);
+      end if;
+    end if;
+  end loop;
+  for v_key in select jsonb_object_keys(v_props) loop
+    if not v_used ? v_key then
+      v := v || format('argument "%s" is in input_schema but not sent (path, query, body or headers)', v_key);
+    end if;
+  end loop;
+  if p ->> 'method' = 'GET' and jsonb_typeof(p -> 'body') = 'array'
+     and jsonb_array_length(p -> 'body') > 0 then
+    v := v || 'a GET request can''t have body arguments; use query instead'::text;
+  end if;
+
+  if p ? 'response' then
+    if jsonb_typeof(p -> 'response') <> 'object' then
+      v := v || 'response must be an object like {"type": "json", "max_chars": 20000}'::text;
+    else
+      for v_key in select jsonb_object_keys(p -> 'response') loop
+        if v_key not in ('type', 'max_chars') then
+          v := v || format('response.%s is not a known field (known: type, max_chars)', v_key);
+        end if;
+      end loop;
+      if p -> 'response' ? 'type' and coalesce(p -> 'response' ->> 'type', '') not in ('auto', 'json', 'text') then
+        v := v || 'response.type must be auto, json or text'::text;
+      end if;
+      if p -> 'response' ? 'max_chars' and not (
+        jsonb_typeof(p -> 'response' -> 'max_chars') = 'number'
+        and (p -> 'response' ->> 'max_chars')::numeric between 100 and 1000000
+        and (p -> 'response' ->> 'max_chars')::numeric = trunc((p -> 'response' ->> 'max_chars')::numeric)) then
+        v := v || 'response.max_chars must be a whole number from 100 to 1000000'::text;
+      end if;
+    end if;
+  end if;
+  if p ? 'annotations' then
+    if jsonb_typeof(p -> 'annotations') <> 'object' then
+      v := v || 'annotations must be an object'::text;
+    else
+      for v_key, v_val in select key, value from jsonb_each(p -> 'annotations') loop
+        if v_key not in ('readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint')
+           or jsonb_typeof(v_val) <> 'boolean' then
+          v := v || format('annotations.%s is not a known hint (readOnlyHint, destructiveHint, idempotentHint, openWorldHint: true/false)', v_key);
+        end if;
+      end loop;
+    end if;
+  end if;
+  if p ? 'timeout_ms' and not (
+    jsonb_typeof(p -> 'timeout_ms') = 'number'
+    and (p ->> 'timeout_ms')::numeric between 100 and 120000
+    and (p ->> 'timeout_ms')::numeric = trunc((p ->> 'timeout_ms')::numeric)) then
+    v := v || 'timeout_ms must be a whole number from 100 to 120000'::text;
+  end if;
+  return v;
+end $$;
+
+comment on function public.http_tool_definition_problems(jsonb) is
+  'Why an HTTP tool definition is unusable, one message per problem; empty when it is fine.';
+
+create or replace function public.tool_catalog_check_http_definition() returns trigger
+language plpgsql set search_path = '' as $$
+declare
+  v_problems text[];
+begin
+  if new.family <> 'http' then
+    return new;
+  end if;
+  if new.definition is null then
+    raise exception 'HTTP tool "%" needs a definition', new.name
+      using errcode = 'check_violation',
+            hint = 'Fill tool_catalog.definition with method, path and input_schema (see README).';
+  end if;
+  v_problems := public.http_tool_definition_problems(new.definition);
+  if cardinality(v_problems) > 0 then
+    raise exception 'HTTP tool "%" has an invalid definition: %', new.name,
+      array_to_string(v_problems, '; ')
+      using errcode = 'check_violation',
+            hint = 'Fix the definition and save again; see README, "HTTP API tools".';
+  end if;
+  return new;
+end $$;
+
+create trigger tool_catalog_check_http_definition
+before insert or update on public.tool_catalog
+for each row execute function public.tool_catalog_check_http_definition();
+
+comment on column public.tool_catalog.definition is
+  'For data-defined tools only (family http): {"method", "path" (e.g. /orders/{order_id}), '
+  '"input_schema" (JSON Schema), "query"/"body" (argument names), "headers" ({header: argument}), '
+  '"response" ({"type": auto|json|text, "max_chars"}), "annotations", "timeout_ms"}. Checked on save.';
+
+revoke all on function public.http_tool_definition_problems(jsonb) from public, anon, authenticated;
+revoke all on function public.tool_catalog_check_http_definition() from public, anon, authenticated;

@@ -4,6 +4,7 @@
  * one runs: either a fixed list of tools defined in code, or a builder for data-defined tools.
  */
 import { builtinTools } from "./builtin.ts";
+import { httpFamily } from "./http/http_tool.ts";
 import type { ToolDefinition } from "./types.ts";
 
 /** One row of public.tool_catalog, as resolve_api_key returns it. */
@@ -24,7 +25,7 @@ export interface DataFamily {
 
 export type ToolFamily = ToolDefinition[] | DataFamily;
 
-const FAMILIES: ToolFamily[] = [builtinTools];
+const FAMILIES: ToolFamily[] = [builtinTools, httpFamily];
 
 /** The tools a tenant actually gets, and the key under which their server is cached. */
 export interface ToolSet {

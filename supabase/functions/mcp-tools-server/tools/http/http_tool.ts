@@ -4,6 +4,7 @@
  */
 import { SecretsUnavailableError } from "../../tenant_secrets.ts";
 import { UpstreamError } from "../../upstream/guarded_fetch.ts";
+import type { CatalogRow, DataFamily } from "../catalog.ts";
 import { type ToolDefinition, ToolError, type ToolResult } from "../types.ts";
 import { parseHttpDefinition } from "./definition.ts";
 import { planRequest } from "./request.ts";
@@ -11,15 +12,6 @@ import { redactor, toToolResult } from "./response.ts";
 import { readTenantUpstream, secretNames, tenantHeaders } from "./tenant_upstream.ts";
 
 export const HTTP_FAMILY = "http";
-
-/** A catalog row as the tool builder receives it. */
-export interface CatalogRow {
-  name: string;
-  family: string;
-  version: number;
-  description: string;
-  definition: unknown;
-}
 
 /** Builds the tool once per name@version; throws DefinitionError for a bad definition. */
 export function buildHttpTool(row: CatalogRow): ToolDefinition {
@@ -91,3 +83,5 @@ function redactionValues(
     ...sent.credentialHeaders.map((name) => sent.headers.get(name) ?? ""),
   ];
 }
+
+export const httpFamily: DataFamily = { family: HTTP_FAMILY, build: buildHttpTool };
