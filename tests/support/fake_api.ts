@@ -43,13 +43,22 @@ export function startFakeApi(name = "api"): FakeApi {
     const request = describe(req, url, body);
     seen.push(request);
     const json = (value: unknown, status = 200) => Response.json(value, { status });
-    const [, route, arg] = url.pathname.split("/");
+    // A tenant's base path (/t/<name>) may precede the route.
+    const [, route, arg] = url.pathname.replace(/^\/t\/[^/]+/, "").split("/");
     switch (route) {
       case "status":
-        return new Response(`{"error":"upstream says ${arg}","detail":"${"x".repeat(3000)}"}`, {
-          status: Number(arg),
-          headers: { "content-type": "application/json" },
-        });
+        // Echoes the credential it got, as careless APIs do in error messages.
+        return new Response(
+          JSON.stringify({
+            error: `upstream says ${arg}`,
+            auth: req.headers.get("authorization"),
+            detail: "x".repeat(3000),
+          }),
+          {
+            status: Number(arg),
+            headers: { "content-type": "application/json" },
+          },
+        );
       case "text":
         return new Response(`plain text from ${name}`, {
           headers: { "content-type": "text/plain" },
