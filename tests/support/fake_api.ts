@@ -37,6 +37,7 @@ function describe(req: Request, url: URL, body: string): SeenRequest {
 
 export function startFakeApi(name = "api"): FakeApi {
   const seen: SeenRequest[] = [];
+  const closing = new AbortController();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const url = new URL(req.url);
     const body = await req.text();
@@ -67,10 +68,10 @@ export function startFakeApi(name = "api"): FakeApi {
         return new Response(null, { status: 204 });
       case "slow": {
         const ms = Number(url.searchParams.get("ms") ?? 5000);
-        // Ends early when the caller gives up, so shutting the server down doesn't wait.
+        // Ends early when the server closes, so shutting it down doesn't wait.
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, ms);
-          req.signal.addEventListener("abort", () => {
+          closing.signal.addEventListener("abort", () => {
             clearTimeout(timer);
             resolve();
           });
@@ -110,6 +111,9 @@ export function startFakeApi(name = "api"): FakeApi {
     port,
     hostPort: `127.0.0.1:${port}`,
     seen,
-    close: () => server.shutdown(),
+    close: () => {
+      closing.abort();
+      return server.shutdown();
+    },
   };
 }
