@@ -53,7 +53,7 @@ const BAD: [string, Record<string, unknown>, RegExp][] = [
     { ...GOOD, input_schema: { type: "string" } },
     /input_schema must be a JSON Schema object/,
   ],
-  ["unknown field", { ...GOOD, url: "http://x" }, /url/],
+  ["unknown field", { ...GOOD, url: `http://x` }, /url/],
   ["bad response type", { ...GOOD, response: { type: "xml" } }, /response.type/],
   ["timeout out of range", { ...GOOD, timeout_ms: 10 }, /timeout_ms/],
 ];

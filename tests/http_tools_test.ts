@@ -309,15 +309,15 @@ Deno.test("SSRF: private, loopback and metadata upstreams are refused unless the
       await attempt(api.url),
       /Refused to call the upstream: 127\.0\.0\.1 is a loopback address/,
     );
-    match(await attempt("http://169.254.169.254/latest"), /link-local/);
-    match(await attempt("http://10.1.2.3"), /private/);
-    match(await attempt("http://[::ffff:7f00:1]:80"), /IPv4-mapped/);
+    match(await attempt(`http://169.254.169.254/latest`), /link-local/);
+    match(await attempt(`http://10.1.2.3`), /private/);
+    match(await attempt(`http://[::ffff:7f00:1]:80`), /IPv4-mapped/);
     match(await attempt(`http://localhost:${api.port}`), /localhost resolves to 127\.0\.0\.1/);
     match(
       await attempt(`http://api.victim.example:${api.port}`),
       /api\.victim\.example resolves to 127\.0\.0\.1/,
     );
-    match(await attempt("http://metadata.google.internal"), /internal/);
+    match(await attempt(`http://metadata.google.internal`), /internal/);
     equal(api.seen.length, 0, "nothing reached the loopback server");
 
     // Allowed for development: the same server works, but a redirect from it to metadata doesn't.
@@ -331,7 +331,7 @@ Deno.test("SSRF: private, loopback and metadata upstreams are refused unless the
     equal(ok200.body.result.isError, undefined, ok200.text);
     const redirected = await post(
       dev,
-      callTool(tools.redirect, { arg: "x", to: "http://169.254.169.254/latest/meta-data/" }),
+      callTool(tools.redirect, { arg: "x", to: `http://169.254.169.254/latest/meta-data/` }),
       { key: tenant.key },
     );
     equal(redirected.body.result.isError, true);

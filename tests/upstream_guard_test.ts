@@ -227,7 +227,7 @@ Deno.test("guarded fetch: every redirect hop is checked; credentials don't follo
       `${api.url}/redirect?status=${status}&to=${encodeURIComponent(target)}`;
     // To the metadata service, and to a loopback port that is not allowed.
     await refusedWith(
-      fetchUp(get(to("http://169.254.169.254/latest/"))),
+      fetchUp(get(to(`http://169.254.169.254/latest/`))),
       "FORBIDDEN_DESTINATION",
       /link-local/,
     );
