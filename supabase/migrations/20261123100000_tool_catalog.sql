@@ -113,7 +113,7 @@ begin
         array_to_string(array(select case t when 'object' then 'an object' when 'array' then 'a list'
           when 'integer' then 'a whole number' else 'a ' || t end from unnest(v_types) t), ' or '),
         case v_type when 'object' then 'an object' when 'array' then 'a list'
-          when 'null' then 'null' else 'a ' || v_type end,
+          when 'null' then 'null' when 'number' then p_value::text else 'a ' || v_type end,
         v_label)];
     end if;
   end if;
