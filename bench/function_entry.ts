@@ -23,7 +23,8 @@ const app = createApp({ config, store, catalog: catalogs.benchCatalog() });
 const timings: Record<string, number> = { entered, imported, built: performance.now() };
 
 /** The first MCP request is timed in full (body included); every later one goes straight on. */
-let handle = async (request: Request): Promise<Response> => {
+type Handler = (request: Request) => Response | Promise<Response>;
+let handle: Handler = async (request) => {
   if (!new URL(request.url).pathname.endsWith("/mcp")) return app.fetch(request);
   handle = app.fetch;
   timings.firstRequestStart = performance.now();

@@ -149,7 +149,12 @@ const tools = [
     description: "Returns one company with its headcount and open deal count.",
     annotations: readOnly,
     input: z.object({ id }),
-    output: z.object({ id: z.string(), name: z.string(), headcount: z.number(), deals: z.number() }),
+    output: z.object({
+      id: z.string(),
+      name: z.string(),
+      headcount: z.number(),
+      deals: z.number(),
+    }),
     run: ({ id }) => structured({ id, name: "Example Ltd", headcount: 42, deals: 3 }),
   }),
   defineTool({
