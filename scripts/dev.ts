@@ -76,7 +76,7 @@ async function functionSecrets(): Promise<Record<string, string>> {
 async function issueDemoKey(stack: Stack): Promise<string> {
   const key = await stack.psql(`
     update public.api_keys set revoked_at = now() where label = 'local dev' and revoked_at is null;
-    select public.issue_api_key('demo', 'local dev');
+    select public.issue_api_key('demo', 'local dev') ->> 'key';
   `);
   return key.trim();
 }

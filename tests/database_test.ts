@@ -1,6 +1,6 @@
 /** The database side: keys stored hashed, nothing reachable by browser roles through PostgREST. */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { sha256Hex } from "../supabase/functions/mcp-tools-server/auth.ts";
+import { sha256Hex } from "../supabase/functions/mcp-tools-server/api_key.ts";
 import { tenantWithKey } from "./support/fixtures.ts";
 import { stack } from "./support/stack.ts";
 
@@ -23,10 +23,10 @@ Deno.test("only a SHA-256 of each key and a short display prefix are stored", as
   const [hash, prefix] = row.trim().split("|");
   const expected = await sha256Hex(t.key);
   equal(hash, expected);
-  equal(prefix, t.key.slice(0, 12));
-  match(t.key, /^mcpk_[A-Za-z0-9_-]{43}$/);
+  equal(prefix, t.key.slice(0, 17));
+  match(t.key, /^mcpk_[0-9a-f]{12}_[0-9a-f]{70}$/);
   const leaks = await stack.psql(`select count(*) from public.api_keys k
-    where to_jsonb(k)::text like '%${t.key.slice(12)}%'`);
+    where to_jsonb(k)::text like '%${t.key.slice(18, 82)}%'`);
   equal(leaks.trim(), "0", "the secret part of the key is nowhere in the row");
 });
 
