@@ -6,8 +6,7 @@
  */
 import { buildServer } from "../supabase/functions/mcp-tools-server/mcp_server.ts";
 import { silentLogger } from "../supabase/functions/mcp-tools-server/log.ts";
-import { benchCatalog } from "./catalog.ts";
-import { BENCH_TOOL_NAMES } from "./tools.ts";
+import { benchCatalog, benchRows } from "./catalog.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --v8-flags=--expose-gc");
@@ -19,7 +18,7 @@ const heap = () => {
 
 const n = Number(Deno.args[0] ?? 100);
 const catalog = benchCatalog();
-const { toolSet } = catalog.toolSet(BENCH_TOOL_NAMES);
+const { toolSet } = catalog.toolSet(benchRows());
 const deps = { catalog, services: {}, log: silentLogger };
 buildServer(toolSet, deps); // first build pays for lazy module work, not per-server memory
 

@@ -5,22 +5,15 @@ import { BENCH_FAMILY, benchTools } from "./tools.ts";
 const lit = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const textArray = (values: string[]) => `array[${values.map(lit).join(",")}]::text[]`;
 
-/**
- * Where the database keeps a tool catalog that enabled_tools must match, the bench family is
- * registered there too (on this throwaway stack only).
- */
+/** Enabled tools must be in the catalog: the bench family is listed there on this stack only. */
 export async function registerBenchFamily(stack: Stack): Promise<void> {
-  const hasCatalog = await stack.psql(`select to_regclass('public.tool_catalog') is not null`);
-  if (hasCatalog.trim() !== "t") return;
   const rows = benchTools.map((t) =>
     `(${lit(t.name)}, ${lit(BENCH_FAMILY)}, ${lit(t.description)})`
   );
   await stack.psql(`
     insert into public.tool_families (family, description)
-    values (${lit(BENCH_FAMILY)}, 'Benchmark tools (never enabled outside the bench stack).')
-    on conflict do nothing;
-    insert into public.tool_catalog (name, family, description) values ${rows.join(",")}
-    on conflict do nothing;`);
+    values (${lit(BENCH_FAMILY)}, 'Benchmark tools (never enabled outside the bench stack).');
+    insert into public.tool_catalog (name, family, description) values ${rows.join(",")};`);
 }
 
 let counter = 0;
@@ -37,7 +30,7 @@ export async function tenantsWithKeys(stack: Stack, toolSets: string[][]): Promi
     );
     const out = await stack.psql(`
       insert into public.tenants (slug, name, enabled_tools) values ${values.join(",")};
-      select public.issue_api_key(t.slug, 'bench')
+      select public.issue_api_key(t.slug, 'bench') ->> 'key'
       from unnest(${textArray(slugs)}) with ordinality as t(slug, n) order by t.n;`);
     keys.push(...out.trim().split("\n"));
   }

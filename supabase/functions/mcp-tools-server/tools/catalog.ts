@@ -24,7 +24,8 @@ export interface DataFamily {
 
 export type ToolFamily = ToolDefinition[] | DataFamily;
 
-const FAMILIES: ToolFamily[] = [builtinTools];
+/** The families this deployment serves. */
+export const FAMILIES: ToolFamily[] = [builtinTools];
 
 /** The tools a tenant actually gets, and the key under which their server is cached. */
 export interface ToolSet {
