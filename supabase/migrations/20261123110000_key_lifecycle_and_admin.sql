@@ -107,8 +107,10 @@ begin
   return v_key;
 end $$;
 
--- The function's lookup. Also keeps last_used_at roughly current: the function asks at most once
--- per cache TTL per isolate, and this writes at most once a minute per key.
+-- The function's lookup. It carries the catalog rows of the tenant's enabled tools, so the tool
+-- set, its fingerprint (name@version) and what is served all come from one answer. It also keeps
+-- last_used_at roughly current: the function asks at most once per cache TTL per isolate, and
+-- this writes at most once a minute per key.
 create or replace function public.resolve_api_key(p_key_hash text) returns jsonb
 language plpgsql volatile security definer set search_path = '' as $$
 declare
