@@ -25,7 +25,8 @@ export interface DataFamily {
 
 export type ToolFamily = ToolDefinition[] | DataFamily;
 
-const FAMILIES: ToolFamily[] = [builtinTools, httpFamily];
+/** The families this deployment serves. */
+export const FAMILIES: ToolFamily[] = [builtinTools, httpFamily];
 
 /** The tools a tenant actually gets, and the key under which their server is cached. */
 export interface ToolSet {
