@@ -53,6 +53,8 @@ export interface StackOptions {
   ports?: { gateway?: number; db?: number; postgrest?: number; function?: number };
   /** Extra environment for function processes (may override the defaults). */
   functionEnv?: Record<string, string>;
+  /** Script run as the function instead of its index.ts; default for startFunction() too. */
+  functionEntry?: string;
   /** Progress lines; default silent. */
   log?: (line: string) => void;
   /** Aborting it while starting stops what was started and rejects. */
@@ -72,12 +74,16 @@ export interface StackEndpoints {
   jwtSecret: string;
   /** Passed to the function as MCP_METRICS_TOKEN. */
   metricsToken: string;
+  /** The function's TENANT_SECRETS_KEY (what set_tenant_secret needs here, without Vault). */
+  tenantSecretsKey: string;
   /** postgres://postgres@127.0.0.1:<port>/postgres (trust auth) */
   dbUrl: string;
   /** PostgREST without the gateway. */
   postgrestUrl: string;
   /** Environment every function process gets (besides MCP_FUNCTION_PORT). */
   functionEnv: Record<string, string>;
+  /** Set when the stack runs another script than the function's index.ts. */
+  functionEntry?: string;
   root: string;
   /** Holds logs/ (one file per process) and pids/. */
   runDir: string;
@@ -259,6 +265,7 @@ async function boot(
     SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
     SUPABASE_DB_URL: dbUrl,
     MCP_METRICS_TOKEN: secrets.metricsToken,
+    TENANT_SECRETS_KEY: secrets.tenantSecretsKey,
     ...opts.functionEnv,
   };
 
@@ -290,6 +297,7 @@ async function boot(
   children.push(gateway);
   const fn = await spawnFunction({
     root,
+    entry: opts.functionEntry,
     env: functionEnv,
     port: ports.function,
     logPath: join(dirs.logDir, "function.log"),
@@ -307,9 +315,11 @@ async function boot(
     ...keys,
     jwtSecret: secrets.jwtSecret,
     metricsToken: secrets.metricsToken,
+    tenantSecretsKey: functionEnv.TENANT_SECRETS_KEY,
     dbUrl,
     postgrestUrl,
     functionEnv,
+    functionEntry: opts.functionEntry,
     root,
     runDir: dirs.runDir,
   };
@@ -349,16 +359,20 @@ export function testStackInfo(stack: Stack): TestStackInfo {
 interface StackOperations {
   /** Runs SQL as superuser; returns stdout, throws with psql's stderr. */
   psql(sql: string): Promise<string>;
-  /** A function process on a free port with the main one's environment plus `env`. */
-  startFunction(env?: Record<string, string>): Promise<FunctionProcess>;
+  /**
+   * A function process on a free port with the main one's environment plus `env`, running the
+   * stack's function entry unless `entry` names another script.
+   */
+  startFunction(env?: Record<string, string>, entry?: string): Promise<FunctionProcess>;
 }
 
 function stackOperations(at: StackEndpoints): StackOperations {
   return {
     psql: (sql) => psql(at.dbUrl, sql),
-    startFunction: (env = {}) =>
+    startFunction: (env = {}, entry = at.functionEntry) =>
       startExtraFunction({
         root: at.root,
+        entry,
         env: { ...at.functionEnv, ...env },
         logDir: join(at.runDir, "logs"),
         pidDir: join(at.runDir, "pids"),

@@ -104,3 +104,8 @@ Deno.test("conformance: official suites pass at 2026-07-28, 2025-11-25 and 0.1.1
     await proxy.close();
   }
 });
+
+Deno.test("conformance: the fixture tools are never enabled by the seed", async () => {
+  const seed = await Deno.readTextFile(join(import.meta.dirname!, "..", "supabase", "seed.sql"));
+  for (const tool of conformanceTools) ok(!seed.includes(tool.name), `${tool.name} in seed.sql`);
+});

@@ -21,6 +21,8 @@ export interface FunctionProcess {
 
 export interface FunctionSpec {
   root: string;
+  /** Script to run instead of the function's index.ts (e.g. the benchmark's entry point). */
+  entry?: string;
   /** SUPABASE_URL and friends; MCP_FUNCTION_PORT is added here. */
   env: Record<string, string>;
   port: number;
@@ -50,7 +52,7 @@ function functionEnvironment(spec: FunctionSpec): Record<string, string> {
 }
 
 export async function spawnFunction(spec: FunctionSpec): Promise<Child> {
-  const entry = functionEntry(spec.root);
+  const entry = spec.entry ?? functionEntry(spec.root);
   try {
     await Deno.stat(entry);
   } catch {
@@ -98,6 +100,7 @@ export async function awaitFunctionHealth(
 
 export interface ExtraFunctionOptions {
   root: string;
+  entry?: string;
   env: Record<string, string>;
   logDir: string;
   pidDir: string;
@@ -108,6 +111,7 @@ export async function startExtraFunction(opts: ExtraFunctionOptions): Promise<Fu
   const { port } = choosePorts({ port: undefined });
   const child = await spawnFunction({
     root: opts.root,
+    entry: opts.entry,
     env: opts.env,
     port,
     logPath: join(opts.logDir, `function-${port}.log`),

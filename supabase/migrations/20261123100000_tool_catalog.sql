@@ -113,7 +113,7 @@ begin
         array_to_string(array(select case t when 'object' then 'an object' when 'array' then 'a list'
           when 'integer' then 'a whole number' else 'a ' || t end from unnest(v_types) t), ' or '),
         case v_type when 'object' then 'an object' when 'array' then 'a list'
-          when 'null' then 'null' else 'a ' || v_type end,
+          when 'null' then 'null' when 'number' then p_value::text else 'a ' || v_type end,
         v_label)];
     end if;
   end if;
@@ -306,39 +306,3 @@ insert into public.tool_families (family, description) values
 insert into public.tool_catalog (name, family, description) values
   ('tenant_info', 'builtin', 'Returns the calling tenant''s slug and name and the tools enabled for it.'),
   ('echo', 'builtin', 'Returns the given text unchanged. Useful to check that calls go through.');
-
--- The function's lookup now carries the catalog rows of the tenant's enabled tools, so the tool
--- set, its fingerprint (name@version) and what is served all come from one answer.
-create or replace function public.resolve_api_key(p_key_hash text) returns jsonb
-language sql stable security definer set search_path = '' as $$
-  select jsonb_build_object(
-    'key_id', k.id,
-    'key_prefix', k.display_prefix,
-    'expires_at', k.expires_at,
-    'revoked_at', k.revoked_at,
-    'tenant', jsonb_build_object(
-      'id', t.id,
-      'slug', t.slug,
-      'name', t.name,
-      'status', t.status,
-      'config', t.config,
-      'enabled_tools', to_jsonb(t.enabled_tools),
-      'tools', coalesce((
-        select jsonb_agg(jsonb_build_object(
-          'name', c.name,
-          'family', c.family,
-          'version', c.version,
-          'description', c.description,
-          'definition', c.definition) order by c.name)
-        from public.tool_catalog c
-        where c.name = any (t.enabled_tools) and (c.tenant_id is null or c.tenant_id = t.id)
-      ), '[]'::jsonb)
-    )
-  )
-  from public.api_keys k
-  join public.tenants t on t.id = k.tenant_id
-  where k.key_hash = p_key_hash
-$$;
-
-comment on function public.resolve_api_key(text) is
-  'Used by the edge function to authenticate a request. service_role only.';

@@ -19,6 +19,16 @@ export interface Config {
   maxBodyBytes: number;
   /** Bearer token for GET /metrics; the route does not exist without it. */
   metricsToken?: string;
+  /** Upper bound for one upstream API call (HTTP tools), redirects and body included. */
+  upstreamTimeoutMs: number;
+  /** Largest upstream response body accepted. */
+  upstreamMaxResponseBytes: number;
+  /** Redirects followed per upstream call, each checked like the first hop. */
+  upstreamMaxRedirects: number;
+  /** `host:port` entries reachable although private/loopback (local development only). */
+  upstreamAllowHosts: string[];
+  /** How long a tenant's upstream credentials are reused before asking the database again. */
+  tenantSecretsTtlMs: number;
   /** Browser origins allowed besides localhost ones (MCP_ALLOWED_ORIGINS); "*" allows any. */
   allowedOrigins: readonly string[] | "*";
   /** Hosts the function answers to (MCP_ALLOWED_HOSTS); empty: any host. */
@@ -28,9 +38,10 @@ export interface Config {
 export const SERVER_NAME = "mcp-tools-server";
 export const SERVER_VERSION = "0.1.0";
 
-type NumericSetting = Exclude<keyof Config, "metricsToken" | "allowedOrigins" | "allowedHosts">;
-
-const DEFAULTS: Pick<Config, NumericSetting> = {
+const DEFAULTS: Omit<
+  Config,
+  "metricsToken" | "upstreamAllowHosts" | "allowedOrigins" | "allowedHosts"
+> = {
   tenantCacheTtlMs: 30_000,
   negativeCacheTtlMs: 5_000,
   tenantCacheMax: 10_000,
@@ -39,9 +50,13 @@ const DEFAULTS: Pick<Config, NumericSetting> = {
   storeTimeoutMs: 5_000,
   retryAfterSeconds: 5,
   maxBodyBytes: 1024 * 1024,
+  upstreamTimeoutMs: 10_000,
+  upstreamMaxResponseBytes: 1024 * 1024,
+  upstreamMaxRedirects: 3,
+  tenantSecretsTtlMs: 60_000,
 };
 
-const ENV_NAMES: Record<NumericSetting, string> = {
+const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
   tenantCacheTtlMs: "TENANT_CACHE_TTL_MS",
   negativeCacheTtlMs: "TENANT_NEGATIVE_TTL_MS",
   tenantCacheMax: "TENANT_CACHE_MAX",
@@ -50,14 +65,18 @@ const ENV_NAMES: Record<NumericSetting, string> = {
   storeTimeoutMs: "STORE_TIMEOUT_MS",
   retryAfterSeconds: "STORE_RETRY_AFTER_S",
   maxBodyBytes: "MAX_BODY_BYTES",
+  upstreamTimeoutMs: "UPSTREAM_TIMEOUT_MS",
+  upstreamMaxResponseBytes: "UPSTREAM_MAX_RESPONSE_BYTES",
+  upstreamMaxRedirects: "UPSTREAM_MAX_REDIRECTS",
+  tenantSecretsTtlMs: "TENANT_SECRETS_TTL_MS",
 };
 
 type Env = (name: string) => string | undefined;
 
 /** Defaults, overridden by environment variables; a malformed value stops start-up. */
 export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
-  const config: Config = { ...DEFAULTS, allowedOrigins: [], allowedHosts: [] };
-  for (const [field, name] of Object.entries(ENV_NAMES) as [NumericSetting, string][]) {
+  const config = { ...DEFAULTS, allowedOrigins: [], allowedHosts: [] } as unknown as Config;
+  for (const [field, name] of Object.entries(ENV_NAMES) as [keyof typeof DEFAULTS, string][]) {
     const raw = env(name);
     if (raw === undefined || raw === "") continue;
     const value = Number(raw);
@@ -68,6 +87,8 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
   }
   const metricsToken = env("MCP_METRICS_TOKEN");
   if (metricsToken) config.metricsToken = metricsToken;
+  config.upstreamAllowHosts = (env("UPSTREAM_ALLOW_HOSTS") ?? "").split(",")
+    .map((entry) => entry.trim()).filter(Boolean);
   const origins = list(env("MCP_ALLOWED_ORIGINS"));
   config.allowedOrigins = origins.includes("*") ? "*" : origins.map((origin) => {
     try {

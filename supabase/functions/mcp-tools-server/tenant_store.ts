@@ -117,7 +117,7 @@ export function supabaseTenantStore(access: SupabaseAccess, timeoutMs: number): 
   };
 }
 
-function withTimeout(ms: number): typeof fetch {
+export function withTimeout(ms: number): typeof fetch {
   return (input, init) => {
     const timeout = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;

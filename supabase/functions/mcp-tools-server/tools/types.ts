@@ -1,5 +1,7 @@
 /** What a tool is, and what it gets to work with on each call. */
 import type { z } from "zod";
+import type { TenantSecrets } from "../tenant_secrets.ts";
+import type { GuardedFetch } from "../upstream/guarded_fetch.ts";
 
 /** The caller as tools see it: resolved from the API key on this request, never from arguments. */
 export interface TenantContext {
@@ -13,8 +15,12 @@ export interface TenantContext {
  * Shared, tenant-neutral dependencies of tools (database access, upstream HTTP), built once per
  * isolate. Which tenant they act for always comes from `ToolCallContext.tenant`.
  */
-// deno-lint-ignore no-empty-interface
-export interface ToolServices {}
+export interface ToolServices {
+  /** Tenants' upstream credentials, by tenant id and secret name (HTTP tools). */
+  tenantSecrets?: TenantSecrets;
+  /** The only way tools reach an upstream API: address policy, timeout, size cap. */
+  upstreamFetch?: GuardedFetch;
+}
 
 /** Severity of a log message a tool sends to the caller (syslog levels, least severe first). */
 export const LOG_LEVELS = [

@@ -1,0 +1,36 @@
+/**
+ * Heap and build time of one cached server, measured in isolation: builds `n` servers for the
+ * bench tool set with the function's own buildServer and keeps them alive. Prints JSON.
+ *
+ *   deno run --v8-flags=--expose-gc bench/memory_probe.ts [n]
+ */
+import { buildServer } from "../supabase/functions/mcp-tools-server/mcp_server.ts";
+import { silentLogger } from "../supabase/functions/mcp-tools-server/log.ts";
+import { benchCatalog, benchRows } from "./catalog.ts";
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error("run with --v8-flags=--expose-gc");
+const heap = () => {
+  gc();
+  gc();
+  return Deno.memoryUsage().heapUsed;
+};
+
+const n = Number(Deno.args[0] ?? 100);
+const catalog = benchCatalog();
+const { toolSet } = catalog.toolSet(benchRows());
+const deps = { catalog, services: {}, log: silentLogger, toolsTtlMs: 30_000 };
+buildServer(toolSet, deps); // first build pays for lazy module work, not per-server memory
+
+const before = heap();
+const kept = [];
+const started = performance.now();
+for (let i = 0; i < n; i++) kept.push(buildServer(toolSet, deps));
+const buildMs = (performance.now() - started) / n;
+const after = heap();
+console.log(JSON.stringify({
+  servers: kept.length,
+  tools: toolSet.names.length,
+  heapPerServerBytes: Math.round((after - before) / n),
+  buildMs,
+}));
