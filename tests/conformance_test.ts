@@ -53,10 +53,44 @@ function report(run: ConformanceRun): string {
  */
 const UNSCORED_MAY_FAIL = /^(tasks-|server-sse-polling$)/;
 
+const TOOLS_SCENARIOS = [
+  "tools-list",
+  "tools-call-simple-text",
+  "tools-call-image",
+  "tools-call-audio",
+  "tools-call-embedded-resource",
+  "tools-call-mixed-content",
+  "tools-call-error",
+  "tools-call-with-progress",
+  "dns-rebinding-protection",
+];
+const HANDSHAKE_SCENARIOS = [
+  "server-initialize",
+  "ping",
+  "logging-set-level",
+  "tools-call-with-logging",
+];
+
+/** Scenarios each run must contain, so a scenario silently not run can't pass for passing. */
+const MUST_RUN: Record<string, string[]> = {
+  "2026-07-28.yml": [
+    ...TOOLS_SCENARIOS,
+    "server-stateless",
+    "caching",
+    "server-sse-multiple-streams",
+    "http-header-validation",
+    "http-custom-header-server-validation",
+    "json-schema-2020-12",
+  ],
+  "2025-11-25.yml": [...TOOLS_SCENARIOS, ...HANDSHAKE_SCENARIOS, "json-schema-2020-12"],
+  "0.1.16-active.yml": [...TOOLS_SCENARIOS, ...HANDSHAKE_SCENARIOS],
+};
+
 /** Everything wrong with one run, or nothing: every check not excused must pass, unscored too. */
 function problems(file: string, run: ConformanceRun, expectedFailures: string[]): string[] {
   if (run.scenarios.size === 0) return [`${file}: no results were written\n${run.output}`];
-  const found: string[] = [];
+  const found: string[] = MUST_RUN[file].filter((scenario) => !run.scenarios.has(scenario))
+    .map((scenario) => `${file}: ${scenario} did not run`);
   if (run.code !== 0) {
     found.push(`${file}: unexpected failures or stale expected-failure entries:\n${report(run)}`);
   }

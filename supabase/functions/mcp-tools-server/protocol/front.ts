@@ -24,12 +24,12 @@ import { DISCOVER_RESULT, initializeResult } from "./results.ts";
 import { respondLazily } from "./stream.ts";
 import { LEGACY_VERSIONS, MODERN_VERSION, RPC_ERROR, SUPPORTED_VERSIONS } from "./versions.ts";
 
-type Request_ = Extract<Message, { kind: "request" }>;
+type RpcRequest = Extract<Message, { kind: "request" }>;
 
 /** Handshake-era clients can't ask for a log level per request; they get info and above. */
 const LEGACY_LOG_LEVEL: LogLevel = "info";
 
-const ACCEPTED = () => new Response(null, { status: 202 });
+const accepted = () => new Response(null, { status: 202 });
 
 export async function handleMcp(
   request: Request,
@@ -72,7 +72,7 @@ function modern(
   caller: Caller,
   server: BuiltServer,
 ): Promise<Response> | Response {
-  if (message.kind === "notification") return ACCEPTED();
+  if (message.kind === "notification") return accepted();
   if (message.kind === "response") {
     throw invalidRequest(`Clients send no JSON-RPC responses in protocol ${MODERN_VERSION}.`);
   }
@@ -129,7 +129,7 @@ function legacy(
     );
   }
   // Notifications (initialized, cancelled) and responses change nothing in a stateless server.
-  if (message.kind !== "request") return ACCEPTED();
+  if (message.kind !== "request") return accepted();
   const params = message.params ?? {};
   switch (message.method) {
     case "initialize": {
@@ -168,7 +168,7 @@ function invalidParams(text: string): ProtocolError {
 }
 
 /** The tool a tools/call names; an unknown one is invalid params, as the spec has it. */
-function toolToCall(message: Request_, server: BuiltServer) {
+function toolToCall(message: RpcRequest, server: BuiltServer) {
   const name = message.params?.name;
   if (typeof name !== "string") throw invalidParams('tools/call needs a string "name".');
   const tool = server.tool(name);
@@ -183,7 +183,7 @@ function toolToCall(message: Request_, server: BuiltServer) {
 function dispatch(
   request: Request,
   body: string,
-  message: Request_,
+  message: RpcRequest,
   caller: Caller,
   server: BuiltServer,
   era: Era,

@@ -1,0 +1,173 @@
+/**
+ * What the protocol front costs per request, measured in process (no network, no database: the
+ * key resolves from memory, as a warm key-cache hit does). Not part of the test suite.
+ *
+ *   deno run -A bench/front_overhead.ts [iterations]
+ *
+ *   mcp-lite alone        a bare mcp-lite server with the same echo tool, JSON
+ *   cached server         the function's server for the tool set, called as the front calls it
+ *   app: GET → 405        routing, CORS, origin check and authentication, then a refusal
+ *   app: 2025 tools/call  the whole path for a handshake-era client
+ *   app: 2026 tools/call  the whole path with _meta and header validation, result decoration
+ *   app: 2026 tools/list  the same for a listing (caching hints, serverInfo)
+ */
+import { McpServer, StreamableHttpTransport } from "mcp-lite";
+import { z } from "zod";
+import { createApp } from "../supabase/functions/mcp-tools-server/app.ts";
+import { withChecksum } from "../supabase/functions/mcp-tools-server/api_key.ts";
+import type { Caller } from "../supabase/functions/mcp-tools-server/auth.ts";
+import { loadConfig } from "../supabase/functions/mcp-tools-server/config.ts";
+import { silentLogger } from "../supabase/functions/mcp-tools-server/log.ts";
+import { buildServer } from "../supabase/functions/mcp-tools-server/mcp_server.ts";
+import type { RequestScope } from "../supabase/functions/mcp-tools-server/protocol/scope.ts";
+import type { KeyRecord } from "../supabase/functions/mcp-tools-server/tenant_store.ts";
+import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
+
+const iterations = Number(Deno.args[0] ?? 20_000);
+const base = `http://bench.local/mcp-tools-server/mcp`;
+const key = await withChecksum(`mcpk_${"a1b2c3d4e5f6"}_${"0".repeat(64)}`);
+const rows = ["echo", "tenant_info"].map((name) => ({
+  name,
+  family: "builtin",
+  version: 1,
+  description: `${name} tool`,
+  definition: null,
+}));
+const tenant = {
+  id: "00000000-0000-4000-8000-000000000001",
+  slug: "bench",
+  name: "Bench",
+  status: "active",
+  config: {},
+  enabledTools: ["echo", "tenant_info"],
+  tools: rows,
+};
+const record: KeyRecord = {
+  keyId: "a1b2c3d4e5f6",
+  keyPrefix: "mcpk_a1b2c3",
+  expiresAt: null,
+  revokedAt: null,
+  tenant,
+} as KeyRecord;
+const app = createApp({
+  config: loadConfig(() => undefined),
+  store: { resolveKey: () => Promise.resolve(record) },
+  log: silentLogger,
+});
+
+const call = (id: number) =>
+  JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "echo", arguments: { text: "hello" } },
+  });
+const meta = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+const modernCall = (id: number) =>
+  JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "echo", arguments: { text: "hello" }, _meta: meta },
+  });
+const modernList = (id: number) =>
+  JSON.stringify({ jsonrpc: "2.0", id, method: "tools/list", params: { _meta: meta } });
+
+const json = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+const auth = { ...json, authorization: `Bearer ${key}` };
+const modernHeaders = (method: string, name?: string) => ({
+  ...auth,
+  "mcp-protocol-version": "2026-07-28",
+  "mcp-method": method,
+  ...(name ? { "mcp-name": name } : {}),
+});
+
+// mcp-lite alone, the echo tool registered the pre-front way (zod validated by mcp-lite).
+const lite = new McpServer({
+  name: "bench",
+  version: "1",
+  schemaAdapter: (s) => ({ ...z.toJSONSchema(s as z.ZodType) }),
+});
+lite.tool("echo", {
+  inputSchema: z.object({ text: z.string() }),
+  handler: ({ text }) => ({ content: [{ type: "text", text }] }),
+});
+const liteHandler = new StreamableHttpTransport().bind(lite);
+
+// The function's own server for the tool set, dispatched as the front does.
+const { toolSet } = new ToolCatalog().toolSet(rows);
+const server = buildServer(toolSet, { services: {}, log: silentLogger, toolsTtlMs: 30_000 });
+const caller = { tenant, toolSet, keyPrefix: "mcpk_a1b2c3" } as unknown as Caller;
+const scope: RequestScope = {
+  era: "legacy",
+  progressToken: undefined,
+  logLevel: null,
+  channel: { notify: () => {}, signal: new AbortController().signal },
+};
+
+const variants: Array<[string, (i: number) => Promise<Response>]> = [
+  ["mcp-lite alone", (i) =>
+    liteHandler(
+      new Request(base, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: call(i),
+      }),
+    )],
+  ["cached server", (i) => server.dispatch(base, call(i), caller, scope)],
+  ["app: GET → 405", () => Promise.resolve(app.fetch(new Request(base, { headers: auth })))],
+  ["app: 2025 tools/call", (i) =>
+    Promise.resolve(
+      app.fetch(new Request(base, { method: "POST", headers: auth, body: call(i) })),
+    )],
+  ["app: 2026 tools/call", (i) =>
+    Promise.resolve(
+      app.fetch(
+        new Request(base, {
+          method: "POST",
+          headers: modernHeaders("tools/call", "echo"),
+          body: modernCall(i),
+        }),
+      ),
+    )],
+  ["app: 2026 tools/list", (i) =>
+    Promise.resolve(
+      app.fetch(
+        new Request(base, {
+          method: "POST",
+          headers: modernHeaders("tools/list"),
+          body: modernList(i),
+        }),
+      ),
+    )],
+];
+
+async function measure(run: (i: number) => Promise<Response>): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    const res = await run(i);
+    await res.arrayBuffer();
+  }
+  return ((performance.now() - started) * 1000) / iterations;
+}
+
+// Each variant must do the real work, not fail fast.
+for (const [name, run] of variants) {
+  const res = await run(0);
+  const text = await res.text();
+  const expected = name.includes("405") ? 405 : 200;
+  if (res.status !== expected || (expected === 200 && !/"(hello|tools)"/.test(text))) {
+    throw new Error(`${name}: unexpected answer ${res.status} ${text}`);
+  }
+}
+for (const [, run] of variants) await measure(run); // warm-up: JIT, caches, first server build
+const rounds: Record<string, number[]> = {};
+for (let round = 0; round < 5; round++) {
+  for (const [name, run] of variants) (rounds[name] ??= []).push(await measure(run));
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`µs per request, median of 5 rounds × ${iterations} (Deno ${Deno.version.deno})`);
+for (const [name] of variants) console.log(`${name.padEnd(24)} ${median(rounds[name]).toFixed(1)}`);
