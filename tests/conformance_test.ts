@@ -114,25 +114,31 @@ Deno.test("conformance: expected-failure files excuse only what a tools-only ser
   }
 });
 
+const SUITES: Array<[file: string, specifier: string, args: string[]]> = [
+  ["2026-07-28.yml", CONFORMANCE_NEXT, ["--requirements", "2026-07-28"]],
+  ["2025-11-25.yml", CONFORMANCE_NEXT, ["--requirements", "2025-11-25"]],
+  ["0.1.16-active.yml", CONFORMANCE_STABLE, ["--suite", "active"]],
+];
+
 Deno.test("conformance: official suites pass at 2026-07-28, 2025-11-25 and 0.1.16", async () => {
   const tenant = await tenantWithKey(conformanceTools.map((tool) => tool.name));
   const proxy = authProxy(stack.info.mcpUrl, tenant.key);
   try {
-    const runs = await Promise.all([
-      ["2026-07-28.yml", CONFORMANCE_NEXT, ["--requirements", "2026-07-28"]],
-      ["2025-11-25.yml", CONFORMANCE_NEXT, ["--requirements", "2025-11-25"]],
-      ["0.1.16-active.yml", CONFORMANCE_STABLE, ["--suite", "active"]],
-    ].map(async ([file, specifier, args]) => {
-      const path = join(BASELINES, file as string);
-      const run = await runConformance(specifier as string, proxy.url, [
-        ...args,
-        "--expected-failures",
-        path,
-      ]);
-      return { file: file as string, run };
-    }));
     const found: string[] = [];
-    for (const { file, run } of runs) found.push(...problems(file, run, await baseline(file)));
+    // One suite at a time: some scenarios give the server only 0.5 s to start streaming.
+    for (const [file, specifier, args] of SUITES) {
+      const expected = await baseline(file);
+      const run = () =>
+        runConformance(specifier, proxy.url, [
+          ...args,
+          "--expected-failures",
+          join(BASELINES, file),
+        ]);
+      let problemsFound = problems(file, await run(), expected);
+      // Those short windows can be missed on a loaded machine; a real defect fails twice.
+      if (problemsFound.length > 0) problemsFound = problems(file, await run(), expected);
+      found.push(...problemsFound);
+    }
     deepStrictEqual(found, []);
   } finally {
     await proxy.close();
