@@ -3,6 +3,7 @@ import { createApp } from "../../supabase/functions/mcp-tools-server/app.ts";
 import { type Config, loadConfig } from "../../supabase/functions/mcp-tools-server/config.ts";
 import { silentLogger } from "../../supabase/functions/mcp-tools-server/log.ts";
 import { createMetrics, type Metrics } from "../../supabase/functions/mcp-tools-server/metrics.ts";
+import { createToolServices } from "../../supabase/functions/mcp-tools-server/services.ts";
 import {
   supabaseTenantStore,
   type TenantStore,
@@ -71,7 +72,8 @@ export interface TestApp {
 
 /**
  * The real app, in this process, against the real stack (supabase-js → gateway → PostgREST →
- * Postgres). `supabaseUrl` may point elsewhere to simulate a store outage.
+ * Postgres), with the same tool services index.ts builds. `supabaseUrl` may point elsewhere to
+ * simulate an outage of the store and the tools' database alike.
  */
 export function inProcessApp(
   options: {
@@ -85,17 +87,18 @@ export function inProcessApp(
   const config = loadConfig(() => undefined, options.config);
   const metrics = createMetrics();
   const clock = new ManualClock();
-  const store = options.store ?? supabaseTenantStore(
-    { url: options.supabaseUrl ?? stack.info.supabaseUrl, key: stack.info.serviceRoleKey },
-    config.storeTimeoutMs,
-  );
+  const access = {
+    url: options.supabaseUrl ?? stack.info.supabaseUrl,
+    key: stack.info.serviceRoleKey,
+  };
+  const store = options.store ?? supabaseTenantStore(access, config.storeTimeoutMs);
   const app = createApp({
     config,
     store,
     clock,
     metrics,
     catalog: options.catalog,
-    services: options.services,
+    services: options.services ?? createToolServices(access, config),
     log: silentLogger,
   });
   const base = `http://function.test`;

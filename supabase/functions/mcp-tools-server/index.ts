@@ -1,12 +1,14 @@
 /** Entry point on Supabase Edge Functions (and locally via `deno task dev`). */
 import { createApp } from "./app.ts";
 import { loadConfig, loadSupabaseAccess } from "./config.ts";
+import { createToolServices } from "./services.ts";
 import { supabaseTenantStore } from "./tenant_store.ts";
 
 const env = (name: string) => Deno.env.get(name);
 const config = loadConfig(env);
-const store = supabaseTenantStore(loadSupabaseAccess(env), config.storeTimeoutMs);
-const app = createApp({ config, store });
+const access = loadSupabaseAccess(env);
+const store = supabaseTenantStore(access, config.storeTimeoutMs);
+const app = createApp({ config, store, services: createToolServices(access, config) });
 
 // The edge runtime picks the port itself; the local stack asks for a specific one.
 const port = env("MCP_FUNCTION_PORT");

@@ -34,7 +34,7 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
     name: SERVER_NAME,
     version: SERVER_VERSION,
     // Spread: zod ≥ 4.2 tags its JSON Schema output as a Standard Schema, which confuses mcp-lite.
-    schemaAdapter: (schema) => ({ ...z.toJSONSchema(schema as z.ZodType) }),
+    schemaAdapter: (schema) => ({ ...z.toJSONSchema(zodOf(schema)) }),
   });
 
   server.use(defaultMissingArguments);
@@ -53,7 +53,7 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
       title: tool.title,
       description: tool.description,
       annotations: tool.annotations,
-      inputSchema: tool.input,
+      inputSchema: withIssuePaths(tool.input),
       outputSchema: tool.output,
       handler: (args: unknown, ctx: Ctx) => runTool(tool, args, ctx, deps),
     });
@@ -66,6 +66,34 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
     handle: (request, caller) =>
       handler(request, { authInfo: { token: caller.keyPrefix, scopes, extra: { caller } } }),
   };
+}
+
+type Validate = z.ZodType["~standard"]["validate"];
+type PathedSchema = {
+  "~standard": { version: 1; vendor: string; validate: Validate };
+  zod: z.ZodType;
+};
+
+/**
+ * mcp-lite reports validation issues by message only ("Invalid email address"); prefix each
+ * with its path ("operation.fields.email: …") so the caller knows which argument to fix.
+ */
+function withIssuePaths(schema: z.ZodType): PathedSchema {
+  const validate: Validate = (value) => {
+    const result = schema["~standard"].validate(value);
+    if (result instanceof Promise || !result.issues) return result;
+    return {
+      issues: result.issues.map((issue) => {
+        const path = (issue.path ?? []).map((p) => typeof p === "object" ? p.key : p).join(".");
+        return { ...issue, message: path ? `${path}: ${issue.message}` : issue.message };
+      }),
+    };
+  };
+  return { "~standard": { version: 1, vendor: "zod", validate }, zod: schema };
+}
+
+function zodOf(schema: unknown): z.ZodType {
+  return (schema as Partial<PathedSchema>).zod ?? schema as z.ZodType;
 }
 
 /** SDK clients omit `arguments` for tools that take none; validate them as `{}`. */

@@ -3,9 +3,10 @@
  * adding a family means adding it to FAMILIES.
  */
 import { builtinTools } from "./builtin.ts";
+import { crmTools } from "./crm.ts";
 import type { ToolDefinition } from "./types.ts";
 
-const FAMILIES: ToolDefinition[][] = [builtinTools];
+const FAMILIES: ToolDefinition[][] = [builtinTools, crmTools];
 
 /** The tools a tenant actually gets, and the key under which their server is cached. */
 export interface ToolSet {

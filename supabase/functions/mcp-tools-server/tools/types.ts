@@ -1,5 +1,6 @@
 /** What a tool is, and what it gets to work with on each call. */
 import type { z } from "zod";
+import type { Database } from "../database.ts";
 
 /** The caller as tools see it: resolved from the API key on this request, never from arguments. */
 export interface TenantContext {
@@ -13,8 +14,10 @@ export interface TenantContext {
  * Shared, tenant-neutral dependencies of tools (database access, upstream HTTP), built once per
  * isolate. Which tenant they act for always comes from `ToolCallContext.tenant`.
  */
-// deno-lint-ignore no-empty-interface
-export interface ToolServices {}
+export interface ToolServices {
+  /** SQL functions in `public`, called with the service key (see database.ts). */
+  db: Database;
+}
 
 export interface ToolCallContext {
   tenant: TenantContext;
