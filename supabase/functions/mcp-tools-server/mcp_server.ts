@@ -34,7 +34,7 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
     name: SERVER_NAME,
     version: SERVER_VERSION,
     // Spread: zod ≥ 4.2 tags its JSON Schema output as a Standard Schema, which confuses mcp-lite.
-    schemaAdapter: (schema) => ({ ...z.toJSONSchema(zodOf(schema)) }),
+    schemaAdapter: (schema) => ({ ...jsonSchemaOf(schema) }),
   });
 
   server.use(defaultMissingArguments);
@@ -92,8 +92,13 @@ function withIssuePaths(schema: z.ZodType): PathedSchema {
   return { "~standard": { version: 1, vendor: "zod", validate }, zod: schema };
 }
 
-function zodOf(schema: unknown): z.ZodType {
-  return (schema as Partial<PathedSchema>).zod ?? schema as z.ZodType;
+/**
+ * Inputs are described as callers send them (a field with a default is optional), outputs as
+ * tools return them.
+ */
+function jsonSchemaOf(schema: unknown) {
+  const input = (schema as Partial<PathedSchema>).zod;
+  return input ? z.toJSONSchema(input, { io: "input" }) : z.toJSONSchema(schema as z.ZodType);
 }
 
 /** SDK clients omit `arguments` for tools that take none; validate them as `{}`. */

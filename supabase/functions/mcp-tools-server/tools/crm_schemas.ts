@@ -21,7 +21,10 @@ export const DealStage = z.enum(DEAL_STAGES).describe(
 
 export const Id = z.guid("must be a record id (a UUID) as returned by crm_read or crm_write");
 
-const Timestamp = z.iso.datetime({ offset: true });
+/** As Postgres writes timestamptz to JSON; a short pattern keeps the published schemas small. */
+const Timestamp = z.string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:\d{2}|Z)$/)
+  .meta({ format: "date-time" });
 
 // Field rules -------------------------------------------------------------------------------------
 
@@ -89,7 +92,7 @@ export const Company = z.strictObject({
   domain: z.string().nullable(),
   industry: z.string().nullable(),
   employee_count: z.number().int().nullable(),
-}).describe("A company (account).");
+}).meta({ id: "CrmCompany", description: "A company (account)." });
 
 export const Contact = z.strictObject({
   ...common,
@@ -98,7 +101,7 @@ export const Contact = z.strictObject({
   phone: z.string().nullable(),
   title: z.string().nullable(),
   company_id: Id.nullable(),
-}).describe("A contact (person).");
+}).meta({ id: "CrmContact", description: "A contact (person)." });
 
 export const Deal = z.strictObject({
   ...common,
@@ -109,7 +112,7 @@ export const Deal = z.strictObject({
   close_date: z.iso.date().nullable(),
   company_id: Id.nullable(),
   contact_id: Id.nullable(),
-}).describe("A deal (opportunity).");
+}).meta({ id: "CrmDeal", description: "A deal (opportunity)." });
 
 export const Note = z.strictObject({
   ...common,
@@ -117,7 +120,10 @@ export const Note = z.strictObject({
   company_id: Id.nullable(),
   contact_id: Id.nullable(),
   deal_id: Id.nullable(),
-}).describe("A note about exactly one company, contact or deal (the other two ids are null).");
+}).meta({
+  id: "CrmNote",
+  description: "A note about exactly one company, contact or deal (the other two ids are null).",
+});
 
 export const CrmRecord = z.union([Company, Contact, Deal, Note]);
 
