@@ -632,8 +632,9 @@ begin
   return public.crm_record(p_tenant_id, 'note', v_id);
 end $$;
 
+-- The trigger function is nobody's to call.
+revoke all on function public.crm_check_links() from public, anon, authenticated, service_role;
 revoke all on function
-  public.crm_check_links(),
   public.crm_table(text),
   public.crm_record(uuid, text, uuid),
   public.crm_get(uuid, text, uuid),
