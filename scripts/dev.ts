@@ -7,13 +7,14 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { devHome, devJsonPath } from "./lib/dev_home.ts";
 import { readDotenv } from "./lib/dotenv.ts";
 import { PortInUseError, type Stack, StackError, startStack } from "./stack.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
-/** Cluster, logs and dev.json; MCP_DEV_HOME moves them (tests run dev in a scratch folder). */
-const DEV_HOME = Deno.env.get("MCP_DEV_HOME") ?? join(ROOT, ".local");
-const DEV_JSON = join(DEV_HOME, "dev.json");
+/** MCP_DEV_HOME moves the cluster, logs and dev.json (tests run dev in a scratch folder). */
+const DEV_HOME = devHome();
+const DEV_JSON = devJsonPath();
 const USAGE = "usage: deno task dev [--port <gateway port>] [--db-port <port>] [--json]";
 const PORT_FLAGS: Record<string, string> = {
   gateway: "--port (or MCP_DEV_PORT)",
@@ -76,7 +77,7 @@ async function functionSecrets(): Promise<Record<string, string>> {
 async function issueDemoKey(stack: Stack): Promise<string> {
   const key = await stack.psql(`
     update public.api_keys set revoked_at = now() where label = 'local dev' and revoked_at is null;
-    select public.issue_api_key('demo', 'local dev');
+    select public.issue_api_key('demo', 'local dev') ->> 'key';
   `);
   return key.trim();
 }

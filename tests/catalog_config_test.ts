@@ -1,20 +1,86 @@
-import { deepStrictEqual, equal, notEqual, throws } from "node:assert/strict";
+import { deepStrictEqual, equal, match, notEqual, throws } from "node:assert/strict";
 import { z } from "zod";
 import { loadConfig, loadSupabaseAccess } from "../supabase/functions/mcp-tools-server/config.ts";
+import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
 import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
 import { defineTool } from "../supabase/functions/mcp-tools-server/tools/types.ts";
 
-Deno.test("catalog: a tool set is sorted, deduplicated and limited to known tools", () => {
+const row = (name: string, version = 1, family = "builtin", definition: unknown = null) => ({
+  name,
+  family,
+  version,
+  description: `${name} as the catalog describes it`,
+  definition,
+});
+
+Deno.test("catalog: a tool set is sorted, deduplicated and fingerprinted by name@version", () => {
   const catalog = new ToolCatalog();
-  const { toolSet, unknown } = catalog.toolSet(["tenant_info", "echo", "echo", "no_such_tool"]);
+  const { toolSet, problems } = catalog.toolSet([row("tenant_info"), row("echo"), row("echo")]);
   deepStrictEqual(toolSet.names, ["echo", "tenant_info"]);
-  deepStrictEqual(unknown, ["no_such_tool"]);
-  equal(catalog.toolSet(["echo", "tenant_info"]).toolSet.fingerprint, toolSet.fingerprint);
-  notEqual(catalog.toolSet(["echo"]).toolSet.fingerprint, toolSet.fingerprint);
+  equal(toolSet.fingerprint, "echo@1,tenant_info@1");
+  deepStrictEqual(problems, []);
+  equal(
+    catalog.toolSet([row("echo"), row("tenant_info")]).toolSet.fingerprint,
+    "echo@1,tenant_info@1",
+  );
+  notEqual(catalog.toolSet([row("echo")]).toolSet.fingerprint, toolSet.fingerprint);
+  notEqual(
+    catalog.toolSet([row("echo", 2), row("tenant_info")]).toolSet.fingerprint,
+    toolSet.fingerprint,
+  );
   deepStrictEqual(catalog.toolSet([]).toolSet.names, []);
 });
 
-Deno.test("catalog: a family is a list of definitions; names must be unique", () => {
+Deno.test("catalog: the served description is the catalog's; code supplies the rest", () => {
+  const { toolSet } = new ToolCatalog().toolSet([row("echo")]);
+  equal(toolSet.tools[0].description, "echo as the catalog describes it");
+  equal(toolSet.tools[0].name, "echo");
+  equal(typeof toolSet.tools[0].run, "function");
+});
+
+Deno.test("catalog: rows this deployment can't serve are left out and reported", () => {
+  const { toolSet, problems } = new ToolCatalog().toolSet([
+    row("echo"),
+    row("no_such_tool"),
+    row("echo_elsewhere", 1, "other"),
+  ]);
+  deepStrictEqual(toolSet.names, ["echo"]);
+  equal(toolSet.fingerprint, "echo@1");
+  equal(problems.length, 2);
+  match(problems.join("\n"), /no_such_tool: no builtin tool/);
+});
+
+Deno.test("catalog: data-defined families build tools from their rows, once per version", () => {
+  let builds = 0;
+  const family = {
+    family: "data",
+    build: (r: { definition: unknown }) => {
+      builds++;
+      const text = (r.definition as { text?: unknown }).text;
+      if (typeof text !== "string") throw new Error("definition.text must be a string");
+      return defineTool({
+        name: "ignored",
+        family: "ignored",
+        description: "ignored",
+        input: z.object({}),
+        run: () => ({ content: [{ type: "text", text }] }),
+      });
+    },
+  };
+  const catalog = new ToolCatalog([builtinTools, family]);
+  const first = catalog.toolSet([row("say_hi", 1, "data", { text: "hi" })]).toolSet;
+  equal(first.tools[0].name, "say_hi");
+  equal(first.tools[0].family, "data");
+  catalog.toolSet([row("say_hi", 1, "data", { text: "hi" })]);
+  equal(builds, 1);
+  catalog.toolSet([row("say_hi", 2, "data", { text: "hello" })]);
+  equal(builds, 2);
+  const bad = catalog.toolSet([row("broken", 1, "data", {})]);
+  deepStrictEqual(bad.toolSet.names, []);
+  match(bad.problems[0], /broken: definition.text must be a string/);
+});
+
+Deno.test("catalog: code tool names and data family names must be unique", () => {
   const tool = (name: string) =>
     defineTool({
       name,
@@ -23,9 +89,9 @@ Deno.test("catalog: a family is a list of definitions; names must be unique", ()
       input: z.object({}),
       run: () => ({ content: [] }),
     });
-  const catalog = new ToolCatalog([[tool("a")], [tool("b")]]);
-  deepStrictEqual(catalog.toolSet(["b", "a"]).toolSet.names, ["a", "b"]);
   throws(() => new ToolCatalog([[tool("a")], [tool("a")]]), /defined twice/);
+  const data = { family: "d", build: () => tool("x") };
+  throws(() => new ToolCatalog([data, data]), /defined twice/);
 });
 
 Deno.test("config: defaults, environment overrides, and refusal of bad numbers", () => {

@@ -2,8 +2,9 @@ import { equal, throws } from "node:assert/strict";
 import { readApiKey } from "../supabase/functions/mcp-tools-server/credentials.ts";
 import { ApiError, type ErrorCode } from "../supabase/functions/mcp-tools-server/errors.ts";
 
-const KEY = "mcpk_" + "A".repeat(43);
-const OTHER = "mcpk_" + "B".repeat(43);
+// Shape only: checksums are checked later, by the authenticator (see keys_test.ts).
+const KEY = `mcpk_${"a".repeat(12)}_${"0".repeat(70)}`;
+const OTHER = `mcpk_${"b".repeat(12)}_${"0".repeat(70)}`;
 const SUPABASE_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJl";
 
 function request(headers: [string, string][], url = `http://x/mcp-tools-server/mcp`) {
@@ -20,19 +21,20 @@ function refused(headers: [string, string][], code: ErrorCode, url?: string) {
 }
 
 Deno.test("credentials: Bearer and x-api-key both carry the key", () => {
-  equal(readApiKey(request([["authorization", `Bearer ${KEY}`]])), KEY);
-  equal(readApiKey(request([["authorization", `bearer   ${KEY} `]])), KEY);
-  equal(readApiKey(request([["x-api-key", KEY]])), KEY);
-  equal(readApiKey(request([["authorization", `Bearer ${KEY}`], ["x-api-key", KEY]])), KEY);
+  equal(readApiKey(request([["authorization", `Bearer ${KEY}`]])).key, KEY);
+  equal(readApiKey(request([["authorization", `bearer   ${KEY} `]])).key, KEY);
+  equal(readApiKey(request([["x-api-key", KEY]])).key, KEY);
+  equal(readApiKey(request([["authorization", `Bearer ${KEY}`], ["x-api-key", KEY]])).key, KEY);
 });
 
 Deno.test("credentials: a Supabase token in Authorization yields to x-api-key", () => {
   equal(
-    readApiKey(request([["authorization", `Bearer ${SUPABASE_JWT}`], ["x-api-key", KEY]])),
+    readApiKey(request([["authorization", `Bearer ${SUPABASE_JWT}`], ["x-api-key", KEY]])).key,
     KEY,
   );
   equal(
-    readApiKey(request([["authorization", "Bearer sb_publishable_abc123"], ["x-api-key", KEY]])),
+    readApiKey(request([["authorization", "Bearer sb_publishable_abc123"], ["x-api-key", KEY]]))
+      .key,
     KEY,
   );
 });
@@ -50,6 +52,9 @@ Deno.test("credentials: wrong scheme or shape → INVALID_API_KEY, before any lo
   refused([["authorization", `Bearer ${SUPABASE_JWT}`]], "INVALID_API_KEY");
   refused([["x-api-key", "mcpk_short"]], "INVALID_API_KEY");
   refused([["x-api-key", `${KEY} extra`]], "INVALID_API_KEY");
+  refused([["x-api-key", KEY.slice(0, -1)]], "INVALID_API_KEY");
+  refused([["x-api-key", KEY.toUpperCase().replace("MCPK", "mcpk")]], "INVALID_API_KEY");
+  refused([["x-api-key", `mcpk_${"A".repeat(43)}`]], "INVALID_API_KEY");
 });
 
 Deno.test("credentials: two different keys or a repeated header → AMBIGUOUS_CREDENTIALS", () => {
@@ -68,5 +73,5 @@ Deno.test("credentials: a key in the URL is refused", () => {
     `http://x/mcp?api_key=${KEY}`,
   );
   refused([], "CREDENTIALS_IN_URL", `http://x/mcp?x=1&token=${KEY}`);
-  equal(readApiKey(request([["x-api-key", KEY]], `http://x/mcp?debug=1`)), KEY);
+  equal(readApiKey(request([["x-api-key", KEY]], `http://x/mcp?debug=1`)).key, KEY);
 });

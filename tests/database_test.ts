@@ -1,6 +1,6 @@
 /** The database side: keys stored hashed, nothing reachable by browser roles through PostgREST. */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { sha256Hex } from "../supabase/functions/mcp-tools-server/auth.ts";
+import { sha256Hex } from "../supabase/functions/mcp-tools-server/api_key.ts";
 import { tenantWithKey } from "./support/fixtures.ts";
 import { stack } from "./support/stack.ts";
 
@@ -23,49 +23,62 @@ Deno.test("only a SHA-256 of each key and a short display prefix are stored", as
   const [hash, prefix] = row.trim().split("|");
   const expected = await sha256Hex(t.key);
   equal(hash, expected);
-  equal(prefix, t.key.slice(0, 12));
-  match(t.key, /^mcpk_[A-Za-z0-9_-]{43}$/);
+  equal(prefix, t.key.slice(0, 17));
+  match(t.key, /^mcpk_[0-9a-f]{12}_[0-9a-f]{70}$/);
   const leaks = await stack.psql(`select count(*) from public.api_keys k
-    where to_jsonb(k)::text like '%${t.key.slice(12)}%'`);
+    where to_jsonb(k)::text like '%${t.key.slice(18, 82)}%'`);
   equal(leaks.trim(), "0", "the secret part of the key is nowhere in the row");
 });
 
 for (const role of ["anon", "authenticated"] as const) {
   const key = () => role === "anon" ? stack.info.anonKey : stack.info.authenticatedKey;
 
-  Deno.test(`${role}: cannot read or change tenants and keys through PostgREST`, async () => {
+  Deno.test(`${role}: cannot read or change any table through PostgREST`, async () => {
     const t = await tenantWithKey(["echo"]);
     const rows: Record<string, unknown> = {
       tenants: { slug: "evil", name: "evil" },
       api_keys: { tenant_id: t.id, key_hash: "0".repeat(64), display_prefix: "mcpk_evil" },
+      tool_catalog: { name: "evil", family: "builtin", description: "evil" },
     };
-    for (const table of ["tenants", "api_keys"]) {
+    const tables = (await stack.psql(`select string_agg(relname, ' ' order by relname)
+      from pg_class where relnamespace = 'public'::regnamespace and relkind = 'r'`)).trim()
+      .split(" ");
+    for (const table of tables) {
       const read = await rest(`${table}?select=*`, key());
       ok(read.status === 401 || read.status === 403, `${table} read: ${read.status}`);
       await read.body?.cancel();
       const write = await rest(table, key(), {
         method: "POST",
-        body: JSON.stringify(rows[table]),
+        body: JSON.stringify(rows[table] ?? {}),
       });
       ok(write.status === 401 || write.status === 403, `${table} write: ${write.status}`);
       await write.body?.cancel();
     }
   });
 
-  Deno.test(`${role}: cannot call the key lookup or issue keys`, async () => {
+  Deno.test(`${role}: cannot call the key lookup or any admin function`, async () => {
     const t = await tenantWithKey(["echo"]);
-    const lookup = await rest("rpc/resolve_api_key", key(), {
-      method: "POST",
-      body: JSON.stringify({ p_key_hash: "0".repeat(64) }),
-    });
-    ok([401, 403, 404].includes(lookup.status), `resolve_api_key: ${lookup.status}`);
-    await lookup.body?.cancel();
-    const issue = await rest("rpc/issue_api_key", key(), {
-      method: "POST",
-      body: JSON.stringify({ p_tenant_slug: t.slug }),
-    });
-    ok([401, 403, 404].includes(issue.status), `issue_api_key: ${issue.status}`);
-    await issue.body?.cancel();
+    const calls: [string, Record<string, unknown>][] = [
+      ["resolve_api_key", { p_key_hash: "0".repeat(64) }],
+      ["issue_api_key", { p_tenant_slug: t.slug }],
+      ["create_tenant", { p_slug: "evil-corp", p_name: "Evil" }],
+      ["list_tenants", {}],
+      ["list_api_keys", {}],
+      ["set_enabled_tools", { p_slug: t.slug, p_tools: [] }],
+      ["set_tenant_status", { p_slug: t.slug, p_status: "disabled" }],
+      ["revoke_api_key", { p_key_id: t.key.slice(5, 17) }],
+    ];
+    for (const [fn, args] of calls) {
+      const res = await rest(`rpc/${fn}`, key(), { method: "POST", body: JSON.stringify(args) });
+      ok([401, 403, 404].includes(res.status), `${fn}: ${res.status}`);
+      await res.body?.cancel();
+    }
+    equal(
+      (await stack.psql(`select status || ' ' || cardinality(enabled_tools) from public.tenants
+        where id = '${t.id}'`)).trim(),
+      "active 1",
+      "nothing changed",
+    );
   });
 }
 
@@ -112,11 +125,34 @@ Deno.test("the database refuses malformed tenant rows with a named constraint", 
   );
 });
 
-Deno.test("every admin-facing column has a comment for the dashboard", async () => {
+Deno.test("every table and column has a comment for the dashboard", async () => {
   const missing = await stack.psql(`select string_agg(c.relname || '.' || a.attname, ', ')
     from pg_attribute a join pg_class c on c.oid = a.attrelid
-    where c.oid in ('public.tenants'::regclass, 'public.api_keys'::regclass)
+    where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
       and a.attnum > 0 and not a.attisdropped
       and col_description(c.oid, a.attnum) is null`);
   equal(missing.trim(), "", `columns without a comment: ${missing}`);
+  const tables = await stack.psql(`select string_agg(relname, ', ') from pg_class
+    where relnamespace = 'public'::regnamespace and relkind = 'r'
+      and obj_description(oid, 'pg_class') is null`);
+  equal(tables.trim(), "", `tables without a comment: ${tables}`);
+});
+
+Deno.test("no table, view, sequence or function in public is open to anon or authenticated", async () => {
+  const open = await stack.psql(`
+    select string_agg(format('%s %s', r.rolname, c.relname), ', ')
+    from pg_class c cross join (values ('anon'), ('authenticated')) r(rolname)
+    where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'v', 'm', 'S', 'p')
+      and (has_table_privilege(r.rolname, c.oid, 'select, insert, update, delete')
+           or (c.relkind = 'S' and has_sequence_privilege(r.rolname, c.oid, 'usage')))`);
+  equal(open.trim(), "", `open to API roles: ${open}`);
+  const callable = await stack.psql(`
+    select string_agg(format('%s %s', r.rolname, p.oid::regprocedure), ', ')
+    from pg_proc p cross join (values ('anon'), ('authenticated')) r(rolname)
+    where p.pronamespace = 'public'::regnamespace
+      and has_function_privilege(r.rolname, p.oid, 'execute')`);
+  equal(callable.trim(), "", `functions callable by API roles: ${callable}`);
+  const unrestricted = await stack.psql(`select string_agg(relname, ', ') from pg_class
+    where relnamespace = 'public'::regnamespace and relkind = 'r' and not relrowsecurity`);
+  equal(unrestricted.trim(), "", `tables without RLS: ${unrestricted}`);
 });

@@ -1,11 +1,12 @@
 /** Every refusal is JSON with a stable code, the right status, and nothing internal in it. */
 import { equal, match, ok } from "node:assert/strict";
+import { withChecksum } from "../supabase/functions/mcp-tools-server/api_key.ts";
 import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
 import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
 import { defineTool } from "../supabase/functions/mcp-tools-server/tools/types.ts";
 import { z } from "zod";
 import { choosePorts } from "../scripts/lib/ports.ts";
-import { inProcessApp, issueKey, MCP_PATH, tenantWithKey } from "./support/fixtures.ts";
+import { inProcessApp, MCP_PATH, registerTools, tenantWithKey } from "./support/fixtures.ts";
 import {
   callTool,
   listTools,
@@ -43,7 +44,7 @@ Deno.test("401 MISSING_API_KEY: no key, or an empty one", async () => {
 });
 
 Deno.test("401 INVALID_API_KEY: unknown, malformed, or not a Bearer credential", async () => {
-  const unknown = "mcpk_" + "Z".repeat(43);
+  const unknown = await withChecksum(`mcpk_${"0".repeat(12)}_${"1".repeat(64)}`);
   assertError(await send({ authorization: `Bearer ${unknown}` }), 401, "INVALID_API_KEY");
   assertError(await send({ authorization: "Bearer hello" }), 401, "INVALID_API_KEY");
   assertError(await send({ authorization: "Basic dXNlcjpwYXNz" }), 401, "INVALID_API_KEY");
@@ -86,9 +87,10 @@ Deno.test("403 KEY_REVOKED, KEY_EXPIRED, TENANT_DISABLED", async () => {
     where tenant_id = '${revoked.id}'`);
   assertError(await send({ authorization: `Bearer ${revoked.key}` }), 403, "KEY_REVOKED");
 
-  const expiring = await tenantWithKey(["echo"]);
-  const expired = await issueKey(expiring.slug, { expiresAt: new Date(Date.now() - 1000) });
-  assertError(await send({ authorization: `Bearer ${expired}` }), 403, "KEY_EXPIRED");
+  const expired = await tenantWithKey(["echo"]);
+  await stack.psql(`update public.api_keys set expires_at = now() - interval '1 second'
+    where tenant_id = '${expired.id}'`);
+  assertError(await send({ authorization: `Bearer ${expired.key}` }), 403, "KEY_EXPIRED");
 
   const disabled = await tenantWithKey(["echo"], { status: "disabled" });
   assertError(await send({ authorization: `Bearer ${disabled.key}` }), 403, "TENANT_DISABLED");
@@ -192,6 +194,7 @@ Deno.test("a tool that crashes yields an isError result with a reference, no sta
       throw new TypeError("secret internal detail at /srv/app.ts:12");
     },
   });
+  await registerTools([crashing]);
   const t = await tenantWithKey(["crash"]);
   const app = inProcessApp({ catalog: new ToolCatalog([builtinTools, [crashing]]) });
   const reply = await post(app, callTool("crash"), { key: t.key, accept: "json" });

@@ -69,8 +69,9 @@ Deno.test("a key issued after a failed attempt works once the negative TTL has p
   const t = await tenantWithKey(["echo"]);
   await stack.psql(`delete from public.api_keys where tenant_id = '${t.id}'`);
   equal(await code(post(fn, listTools(), { key: t.key })), "INVALID_API_KEY");
-  await stack.psql(`insert into public.api_keys (tenant_id, key_hash, display_prefix)
-    values ('${t.id}', encode(sha256(convert_to('${t.key}', 'UTF8')), 'hex'), left('${t.key}', 12))`);
+  await stack.psql(`insert into public.api_keys (tenant_id, key_id, key_hash, display_prefix)
+    values ('${t.id}', substr('${t.key}', 6, 12),
+            encode(sha256(convert_to('${t.key}', 'UTF8')), 'hex'), left('${t.key}', 17))`);
   equal(await code(post(fn, listTools(), { key: t.key })), "INVALID_API_KEY", "remembered briefly");
   fn.clock.advance(1_000);
   equal(await code(post(fn, listTools(), { key: t.key })), "OK");

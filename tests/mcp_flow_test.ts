@@ -39,9 +39,18 @@ Deno.test("a tenant with no tools enabled gets an empty list and can call nothin
   ok(denied.body.error);
 });
 
-Deno.test("unknown tool names in a tenant row are ignored, the rest still work", async () => {
-  const t = await tenantWithKey(["echo", "no_such_tool"]);
+Deno.test("a catalog tool this deployment has no code for is left out, the rest still work", async () => {
+  await stack.psql(
+    `insert into public.tool_families (family, description)
+     values ('newer_release', 'A family this code predates.') on conflict do nothing;
+     insert into public.tool_catalog (name, family, description)
+     values ('from_a_newer_release', 'newer_release', 'Listed in the database, absent from this code.')
+     on conflict (name) do nothing`,
+  );
+  const t = await tenantWithKey(["echo", "from_a_newer_release"]);
   deepStrictEqual(toolNames(await post(mcpUrl, listTools(), { key: t.key })), ["echo"]);
+  const call = await post(mcpUrl, callTool("from_a_newer_release"), { key: t.key });
+  ok(call.body.error || call.body.result?.isError, call.text);
 });
 
 Deno.test("initialize, tools/list and tools/call work as three separate requests", async () => {

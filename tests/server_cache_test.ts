@@ -8,7 +8,7 @@ import { z } from "zod";
 import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
 import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
 import { defineTool } from "../supabase/functions/mcp-tools-server/tools/types.ts";
-import { inProcessApp, tenantWithKey } from "./support/fixtures.ts";
+import { inProcessApp, registerTools, tenantWithKey } from "./support/fixtures.ts";
 import { callTool, initialize, listTools, post, rpc, toolNames } from "./support/mcp_client.ts";
 
 Deno.test("repeated requests for one tenant build one server", async () => {
@@ -74,6 +74,7 @@ const chatty = defineTool({
 
 Deno.test("a client-sent Mcp-Session-Id belonging to another caller changes nothing", async () => {
   const app = inProcessApp({ catalog: new ToolCatalog([builtinTools, [chatty]]) });
+  await registerTools([chatty]);
   const a = await tenantWithKey(["chatty"]);
   const b = await tenantWithKey(["chatty"]);
 

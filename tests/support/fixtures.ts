@@ -9,7 +9,10 @@ import {
   type TenantStore,
 } from "../../supabase/functions/mcp-tools-server/tenant_store.ts";
 import type { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
-import type { ToolServices } from "../../supabase/functions/mcp-tools-server/tools/types.ts";
+import type {
+  ToolDefinition,
+  ToolServices,
+} from "../../supabase/functions/mcp-tools-server/tools/types.ts";
 import { ManualClock } from "./clock.ts";
 import { stack } from "./stack.ts";
 
@@ -50,8 +53,29 @@ export async function issueKey(
   const expires = options.expiresAt
     ? `${lit(options.expiresAt.toISOString())}::timestamptz`
     : "null";
-  const key = await stack.psql(`select public.issue_api_key(${lit(slug)}, 'test', ${expires})`);
+  const key = await stack.psql(
+    `select public.issue_api_key(${lit(slug)}, 'test', ${expires}) ->> 'key'`,
+  );
   return key.trim();
+}
+
+/**
+ * Lists test-only code tools in the stack's catalog so tenants may enable them. Their family is
+ * registered with no config requirements.
+ */
+export async function registerTools(tools: ToolDefinition[]): Promise<void> {
+  const families = [...new Set(tools.map((tool) => tool.family))];
+  await stack.psql(
+    `insert into public.tool_families (family, description)
+     select f, 'Tools used by the test suite.' from unnest(array[${
+      families.map(lit).join(",")
+    }]::text[]) f
+     on conflict (family) do nothing;
+     insert into public.tool_catalog (name, family, description) values ${
+      tools.map((t) => `(${lit(t.name)}, ${lit(t.family)}, ${lit(t.description)})`).join(", ")
+    }
+     on conflict (name) do nothing`,
+  );
 }
 
 /** A tenant with the given tools and one key for it. */

@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps): Hono {
   const catalog = deps.catalog ?? new ToolCatalog();
   const metrics = deps.metrics ?? createMetrics();
   const log = deps.log ?? consoleLogger;
-  const serverDeps = { catalog, services: deps.services, log };
+  const serverDeps = { services: deps.services, log };
 
   const auth = new Authenticator({ config, store, clock, catalog, metrics, log });
   const servers = new LruCache<BuiltServer>({

@@ -2,6 +2,7 @@
  * Who is calling: API key → (cached) key record → a Caller, or an ApiError saying why not.
  * The cache holds the derived Caller, so a warm request costs one SHA-256 and one Map lookup.
  */
+import { checksumMatches, type ParsedKey, sha256Hex } from "./api_key.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { readApiKey } from "./credentials.ts";
@@ -51,12 +52,13 @@ export class Authenticator {
 
   async authenticate(request: Request): Promise<Caller> {
     const { clock, metrics } = this.deps;
-    const keyHash = await sha256Hex(readApiKey(request));
+    const key = readApiKey(request);
+    const keyHash = await sha256Hex(key.key);
     let caller: Caller | null;
     try {
       caller = await this.#cache.get(
         keyHash,
-        () => this.#load(keyHash),
+        () => this.#load(key, keyHash),
         () => metrics.keyCacheHits++,
       );
     } catch (err) {
@@ -98,8 +100,17 @@ export class Authenticator {
     return caller;
   }
 
-  async #load(keyHash: string): Promise<Caller | null> {
+  async #load(key: ParsedKey, keyHash: string): Promise<Caller | null> {
     const { store, metrics, log } = this.deps;
+    // Only on a cache miss: a cached hash belongs to a key whose checksum already matched.
+    if (!(await checksumMatches(key.key))) {
+      metrics.keysRefusedUnchecked++;
+      throw new ApiError(
+        "INVALID_API_KEY",
+        `The API key ${key.displayPrefix}… is damaged (its checksum does not match): ` +
+          "it was probably mistyped or cut short. Copy it again, whole.",
+      );
+    }
     metrics.storeLookups++;
     let record: KeyRecord | null;
     try {
@@ -109,14 +120,16 @@ export class Authenticator {
       log.error("store_unavailable", { error: err });
       throw err;
     }
+    // The hash decides; the key id must agree, or the row is not this key's.
+    if (record && record.keyId !== key.keyId) return null;
     return record && this.#toCaller(record);
   }
 
   #toCaller(record: KeyRecord): Caller {
     const { tenant } = record;
-    const { toolSet, unknown } = this.deps.catalog.toolSet(tenant.enabledTools);
-    if (unknown.length > 0) {
-      this.deps.log.info("unknown_tools_ignored", { tenant: tenant.slug, tools: unknown });
+    const { toolSet, problems } = this.deps.catalog.toolSet(tenant.tools);
+    if (problems.length > 0) {
+      this.deps.log.error("tools_left_out", { tenant: tenant.slug, problems });
     }
     return {
       keyId: record.keyId,
@@ -128,9 +141,4 @@ export class Authenticator {
       toolSet,
     };
   }
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,13 +1,13 @@
 /** Reads the caller's API key from the request headers, refusing anything ambiguous. */
+import { parseApiKey, type ParsedKey } from "./api_key.ts";
 import { ApiError } from "./errors.ts";
 
-/** Keys look like `mcpk_` + URL-safe base64; anything else is refused without a lookup. */
-const KEY_SHAPE = /^mcpk_[A-Za-z0-9_-]{16,200}$/;
 /** Supabase's own credentials (JWTs, sb_ keys) that a gateway or supabase-js may add. */
 const PLATFORM_TOKEN = /^(eyJ[\w-]*\.[\w-]*\.[\w-]*|sb_(publishable|secret)_\S+)$/;
 const QUERY_CREDENTIALS = ["api_key", "apikey", "key", "token", "access_token"];
 
-export function readApiKey(request: Request): string {
+/** The key, well-formed (see api_key.ts), or an ApiError; anything else is refused without a lookup. */
+export function readApiKey(request: Request): ParsedKey {
   refuseCredentialsInUrl(request.url);
   const bearer = bearerToken(request.headers.get("authorization"));
   const headerKey = single("x-api-key", request.headers.get("x-api-key"));
@@ -33,13 +33,14 @@ export function readApiKey(request: Request): string {
       "No API key. Send it as 'Authorization: Bearer <api key>' (or in an x-api-key header).",
     );
   }
-  if (!KEY_SHAPE.test(key)) {
+  const parsed = parseApiKey(key);
+  if (!parsed) {
     const hint = PLATFORM_TOKEN.test(key)
       ? " This looks like a Supabase key, not an mcp-tools-server API key (those start with mcpk_)."
-      : " Keys start with mcpk_; check that it was copied whole.";
+      : " Keys look like mcpk_<12 characters>_<70 characters>; check that it was copied whole.";
     throw new ApiError("INVALID_API_KEY", "The API key is not valid." + hint);
   }
-  return key;
+  return parsed;
 }
 
 function bearerToken(header: string | null): string | undefined {

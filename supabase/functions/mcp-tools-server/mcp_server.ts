@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Caller } from "./auth.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./config.ts";
 import type { Logger } from "./log.ts";
-import type { ToolCatalog, ToolSet } from "./tools/catalog.ts";
+import type { ToolSet } from "./tools/catalog.ts";
 import {
   type ToolDefinition,
   ToolError,
@@ -23,13 +23,12 @@ export interface BuiltServer {
 
 /** What every server shares: built once per isolate, never per tenant. */
 export interface ServerDeps {
-  catalog: ToolCatalog;
   services: ToolServices;
   log: Logger;
 }
 
 export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
-  const { catalog, log } = deps;
+  const { log } = deps;
   const server = new McpServer({
     name: SERVER_NAME,
     version: SERVER_VERSION,
@@ -46,10 +45,8 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
     return { code: -32603, message: "Internal error" };
   });
 
-  for (const name of toolSet.names) {
-    const tool = catalog.get(name);
-    if (!tool) throw new Error(`Tool set names unknown tool "${name}"`);
-    server.tool(name, {
+  for (const tool of toolSet.tools) {
+    server.tool(tool.name, {
       title: tool.title,
       description: tool.description,
       annotations: tool.annotations,

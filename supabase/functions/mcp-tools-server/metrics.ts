@@ -4,6 +4,8 @@ export interface Metrics {
   /** Lookups that went to the tenant store (the database). */
   storeLookups: number;
   storeErrors: number;
+  /** Keys turned away by their checksum, without a lookup. */
+  keysRefusedUnchecked: number;
   keyCacheHits: number;
   serverBuilds: number;
   serverCacheHits: number;
@@ -15,6 +17,7 @@ export function createMetrics(): Metrics {
     requests: 0,
     storeLookups: 0,
     storeErrors: 0,
+    keysRefusedUnchecked: 0,
     keyCacheHits: 0,
     serverBuilds: 0,
     serverCacheHits: 0,

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { SupabaseAccess } from "./config.ts";
 import { serviceClient } from "./service_client.ts";
+import type { CatalogRow } from "./tools/catalog.ts";
 
 export interface TenantRecord {
   id: string;
@@ -10,6 +11,8 @@ export interface TenantRecord {
   status: string;
   config: Record<string, unknown>;
   enabledTools: string[];
+  /** Catalog rows of the enabled tools this tenant may use, sorted by name. */
+  tools: CatalogRow[];
 }
 
 export interface KeyRecord {
@@ -55,6 +58,13 @@ const KeyRecordSchema = z.object({
     status: z.string(),
     config: z.record(z.string(), z.unknown()),
     enabled_tools: z.array(z.string()),
+    tools: z.array(z.object({
+      name: z.string(),
+      family: z.string(),
+      version: z.number().int(),
+      description: z.string(),
+      definition: z.unknown(),
+    })),
   }),
 });
 
@@ -78,6 +88,7 @@ function parseKeyRecord(data: unknown): KeyRecord {
       status: tenant.status,
       config: tenant.config,
       enabledTools: tenant.enabled_tools,
+      tools: tenant.tools.map((row) => ({ ...row, definition: row.definition ?? null })),
     },
   };
 }

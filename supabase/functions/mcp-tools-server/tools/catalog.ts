@@ -1,42 +1,113 @@
 /**
- * Every tool the server knows, by name. A tool family is one module exporting its definitions;
- * adding a family means adding it to FAMILIES.
+ * Turns the catalog rows of a tenant's enabled tools into the tool set it is served. The database
+ * catalog says which tools exist, their description and version; a family module says how each
+ * one runs: either a fixed list of tools defined in code, or a builder for data-defined tools.
  */
 import { builtinTools } from "./builtin.ts";
 import { crmTools } from "./crm.ts";
 import type { ToolDefinition } from "./types.ts";
 
-const FAMILIES: ToolDefinition[][] = [builtinTools, crmTools];
+/** One row of public.tool_catalog, as resolve_api_key returns it. */
+export interface CatalogRow {
+  name: string;
+  family: string;
+  version: number;
+  description: string;
+  definition: unknown;
+}
+
+/** A family whose tools are built from their catalog row (their definition lives in the database). */
+export interface DataFamily {
+  family: string;
+  /** Throws when the row's definition is unusable; that tool is then left out. */
+  build(row: CatalogRow): ToolDefinition;
+}
+
+export type ToolFamily = ToolDefinition[] | DataFamily;
+
+const FAMILIES: ToolFamily[] = [builtinTools, crmTools];
 
 /** The tools a tenant actually gets, and the key under which their server is cached. */
 export interface ToolSet {
-  /** Sorted, deduplicated, known tool names. */
+  /** Sorted, deduplicated tool names. */
   names: readonly string[];
+  /** `name@version` pairs: a changed definition means a different server. */
   fingerprint: string;
+  /** The definitions served, in `names` order. */
+  tools: readonly ToolDefinition[];
 }
 
-export class ToolCatalog {
-  readonly #tools = new Map<string, ToolDefinition>();
+/** Built definitions are reused until a version changes; an isolate sees few distinct versions. */
+const MEMO_LIMIT = 10_000;
 
-  constructor(families: ToolDefinition[][] = FAMILIES) {
-    for (const tool of families.flat()) {
-      if (this.#tools.has(tool.name)) throw new Error(`Tool "${tool.name}" is defined twice`);
-      this.#tools.set(tool.name, tool);
+export class ToolCatalog {
+  readonly #code = new Map<string, ToolDefinition>();
+  readonly #data = new Map<string, DataFamily>();
+  readonly #built = new Map<string, ToolDefinition>();
+
+  constructor(families: ToolFamily[] = FAMILIES) {
+    for (const family of families) {
+      if (!Array.isArray(family)) {
+        if (this.#data.has(family.family)) {
+          throw new Error(`Family "${family.family}" is defined twice`);
+        }
+        this.#data.set(family.family, family);
+        continue;
+      }
+      for (const tool of family) {
+        if (this.#code.has(tool.name)) throw new Error(`Tool "${tool.name}" is defined twice`);
+        this.#code.set(tool.name, tool);
+      }
     }
   }
 
-  get(name: string): ToolDefinition | undefined {
-    return this.#tools.get(name);
+  /** Tools defined in code, by name. */
+  codeTools(): ToolDefinition[] {
+    return [...this.#code.values()];
   }
 
   /**
-   * Deny by default: only names both enabled and known. Unknown names are dropped (reported by
-   * the caller) rather than failing the tenant's other tools.
+   * Deny by default: a row this deployment can't serve (its code is missing, or its definition is
+   * unusable) is left out and reported, rather than failing the tenant's other tools.
    */
-  toolSet(enabled: readonly string[]): { toolSet: ToolSet; unknown: string[] } {
-    const names = [...new Set(enabled)].sort();
-    const known = names.filter((name) => this.#tools.has(name));
-    const unknown = names.filter((name) => !this.#tools.has(name));
-    return { toolSet: { names: known, fingerprint: known.join(",") }, unknown };
+  toolSet(rows: readonly CatalogRow[]): { toolSet: ToolSet; problems: string[] } {
+    const byName = new Map<string, CatalogRow>();
+    for (const row of rows) byName.set(row.name, row);
+    const problems: string[] = [];
+    const tools: ToolDefinition[] = [];
+    const keys: string[] = [];
+    for (const name of [...byName.keys()].sort()) {
+      const row = byName.get(name)!;
+      try {
+        tools.push(this.#definition(row));
+        keys.push(`${name}@${row.version}`);
+      } catch (err) {
+        problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return {
+      toolSet: { names: tools.map((tool) => tool.name), fingerprint: keys.join(","), tools },
+      problems,
+    };
+  }
+
+  #definition(row: CatalogRow): ToolDefinition {
+    const key = `${row.family}/${row.name}@${row.version}`;
+    const cached = this.#built.get(key);
+    if (cached) return cached;
+    let tool: ToolDefinition;
+    const code = this.#code.get(row.name);
+    const data = this.#data.get(row.family);
+    if (code && code.family === row.family) {
+      // The catalog's description is what agents see, so admins can reword it without a deploy.
+      tool = { ...code, description: row.description };
+    } else if (data) {
+      tool = { ...data.build(row), name: row.name, family: row.family };
+    } else {
+      throw new Error(`no ${row.family} tool of this name in this deployment`);
+    }
+    if (this.#built.size >= MEMO_LIMIT) this.#built.clear();
+    this.#built.set(key, tool);
+    return tool;
   }
 }

@@ -1,0 +1,311 @@
+// `deno task admin`: manage tenants, keys and tools through the project's admin SQL functions.
+//
+// Talks to the running `deno task dev` stack by default (its .local/dev.json), or to any project
+// given SUPABASE_URL and a service key (SUPABASE_SERVICE_ROLE_KEY or SUPABASE_SECRET_KEY).
+
+import { createClient } from "@supabase/supabase-js";
+import { parseArgs } from "node:util";
+import { devJsonPath } from "./lib/dev_home.ts";
+
+const USAGE = `usage: deno task admin <command> [--json]
+
+  tenant list
+  tenant show <slug>
+  tenant create <slug> --name <name> [--tools a,b] [--config <json>]
+  tenant status <slug> active|disabled
+  tenant config <slug> <json>
+  tools list
+  tools set <slug> <tool,...>          (an empty list "" enables nothing)
+  tools enable <slug> <tool...>
+  tools disable <slug> <tool...>
+  key issue <slug> [--label <text>] [--expires <when>]
+  key list [<slug>]
+  key rotate <key id> [--old-expires <when>] [--expires <when>]
+  key revoke <key id>
+
+<when> is an ISO date-time, "now", or a duration from now such as 30m, 24h, 90d.
+--json prints one JSON document. Errors are one line on stderr and exit status 1.
+Target: the local stack from \`deno task dev\`, or SUPABASE_URL with SUPABASE_SERVICE_ROLE_KEY
+(or SUPABASE_SECRET_KEY) for a hosted project.`;
+
+class UsageError extends Error {}
+
+interface Target {
+  url: string;
+  key: string;
+}
+
+interface Parsed {
+  words: string[];
+  json: boolean;
+  name?: string;
+  tools?: string;
+  config?: string;
+  label?: string;
+  expires?: string;
+  oldExpires?: string;
+}
+
+function parse(args: string[]): Parsed {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      name: { type: "string" },
+      tools: { type: "string" },
+      config: { type: "string" },
+      label: { type: "string" },
+      expires: { type: "string" },
+      "old-expires": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    console.log(USAGE);
+    Deno.exit(positionals.length === 0 && !values.help ? 1 : 0);
+  }
+  return {
+    words: positionals,
+    json: values.json,
+    name: values.name,
+    tools: values.tools,
+    config: values.config,
+    label: values.label,
+    expires: values.expires,
+    oldExpires: values["old-expires"],
+  };
+}
+
+async function target(): Promise<Target> {
+  const url = Deno.env.get("SUPABASE_URL");
+  if (url) {
+    const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") ?? Deno.env.get("SUPABASE_SECRET_KEY");
+    if (!key) {
+      throw new UsageError(
+        "SUPABASE_URL is set but no service key: set SUPABASE_SERVICE_ROLE_KEY or SUPABASE_SECRET_KEY.",
+      );
+    }
+    return { url, key };
+  }
+  let dev: { supabase_url?: string; service_role_key?: string };
+  try {
+    dev = JSON.parse(await Deno.readTextFile(devJsonPath()));
+  } catch {
+    throw new UsageError(
+      "No local stack found: start it with `deno task dev`, or set SUPABASE_URL and a service key.",
+    );
+  }
+  if (!dev.supabase_url || !dev.service_role_key) {
+    throw new UsageError(`${devJsonPath()} is incomplete; restart \`deno task dev\`.`);
+  }
+  return { url: dev.supabase_url, key: dev.service_role_key };
+}
+
+/** ISO date-time, "now", or a duration from now (30m, 24h, 90d). */
+export function parseWhen(value: string, now = Date.now()): string {
+  if (value === "now") return new Date(now).toISOString();
+  const duration = /^(\d+)(m|h|d)$/.exec(value);
+  if (duration) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as "m" | "h" | "d"];
+    return new Date(now + Number(duration[1]) * unit).toISOString();
+  }
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new UsageError(`"${value}" is not a time: use an ISO date-time, now, or e.g. 24h / 90d.`);
+  }
+  return new Date(ms).toISOString();
+}
+
+function toolList(value: string): string[] {
+  return value.split(",").map((name) => name.trim()).filter((name) => name !== "");
+}
+
+function jsonArg(value: string, what: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new UsageError(`${what} must be JSON, e.g. '{"http":{"base_url":"https://…"}}'.`);
+  }
+}
+
+/** Which SQL function a command calls, with what, and how to show the answer to a person. */
+function plan(p: Parsed): { fn: string; args: Record<string, unknown>; show: Show } {
+  const [noun, verb, ...rest] = p.words;
+  const need = (count: number, usage: string) => {
+    if (rest.length < count) throw new UsageError(`usage: deno task admin ${usage}`);
+  };
+  const when = (value: string | undefined) => value === undefined ? undefined : parseWhen(value);
+  switch (`${noun} ${verb ?? ""}`.trim()) {
+    case "tenant list":
+      return { fn: "list_tenants", args: {}, show: showTenants };
+    case "tenant show":
+      need(1, "tenant show <slug>");
+      return { fn: "get_tenant", args: { p_slug: rest[0] }, show: showTenant };
+    case "tenant create":
+      need(1, "tenant create <slug> --name <name> [--tools a,b] [--config <json>]");
+      if (!p.name) throw new UsageError("tenant create needs --name <display name>.");
+      return {
+        fn: "create_tenant",
+        args: {
+          p_slug: rest[0],
+          p_name: p.name,
+          p_enabled_tools: toolList(p.tools ?? ""),
+          p_config: p.config === undefined ? {} : jsonArg(p.config, "--config"),
+        },
+        show: showTenant,
+      };
+    case "tenant status":
+      need(2, "tenant status <slug> active|disabled");
+      if (!["active", "disabled"].includes(rest[1])) {
+        throw new UsageError(`status must be active or disabled, not "${rest[1]}".`);
+      }
+      return {
+        fn: "set_tenant_status",
+        args: { p_slug: rest[0], p_status: rest[1] },
+        show: showTenant,
+      };
+    case "tenant config":
+      need(2, "tenant config <slug> <json>");
+      return {
+        fn: "set_tenant_config",
+        args: { p_slug: rest[0], p_config: jsonArg(rest[1], "The config") },
+        show: showTenant,
+      };
+    case "tools list":
+      return { fn: "list_tools", args: {}, show: showTools };
+    case "tools set":
+      need(2, "tools set <slug> <tool,...>");
+      return {
+        fn: "set_enabled_tools",
+        args: { p_slug: rest[0], p_tools: toolList(rest[1]) },
+        show: showTenant,
+      };
+    case "tools enable":
+    case "tools disable":
+      need(2, `tools ${verb} <slug> <tool...>`);
+      return {
+        fn: `${verb}_tools`,
+        args: { p_slug: rest[0], p_tools: rest.slice(1).flatMap(toolList) },
+        show: showTenant,
+      };
+    case "key issue":
+      need(1, "key issue <slug> [--label <text>] [--expires <when>]");
+      return {
+        fn: "issue_api_key",
+        args: {
+          p_tenant_slug: rest[0],
+          p_label: p.label ?? null,
+          p_expires_at: when(p.expires) ?? null,
+        },
+        show: showIssued,
+      };
+    case "key list":
+      return { fn: "list_api_keys", args: { p_tenant_slug: rest[0] ?? null }, show: showKeys };
+    case "key rotate": {
+      need(1, "key rotate <key id> [--old-expires <when>] [--expires <when>]");
+      const args: Record<string, unknown> = { p_key_id: keyId(rest[0]) };
+      if (p.oldExpires !== undefined) args.p_old_key_expires_at = when(p.oldExpires);
+      if (p.expires !== undefined) args.p_expires_at = when(p.expires);
+      return { fn: "rotate_api_key", args, show: showIssued };
+    }
+    case "key revoke":
+      need(1, "key revoke <key id>");
+      return { fn: "revoke_api_key", args: { p_key_id: keyId(rest[0]) }, show: showKey };
+    default:
+      throw new UsageError(`Unknown command "${p.words.join(" ")}".\n${USAGE}`);
+  }
+}
+
+/** Accepts the key id, the display prefix (mcpk_<id>), or a whole key; sends only the id. */
+function keyId(value: string): string {
+  const match = /^(?:mcpk_)?([0-9a-f]{12})(?:_[0-9a-f]{70})?$/i.exec(value.trim());
+  if (!match) {
+    throw new UsageError(`"${value}" is not a key id (the 12 characters after mcpk_).`);
+  }
+  return match[1].toLowerCase();
+}
+
+type Json = Record<string, unknown>;
+type Show = (value: unknown) => string;
+
+const showTenant: Show = (value) => {
+  const t = value as Json;
+  return [
+    `${t.slug}  (${t.name})  ${t.status}`,
+    `  tools: ${(t.enabled_tools as string[]).join(", ") || "(none)"}`,
+    `  config: ${JSON.stringify(t.config)}`,
+    `  active keys: ${t.active_keys}`,
+  ].join("\n");
+};
+
+const showTenants: Show = (value) =>
+  (value as Json[]).map((t) =>
+    `${t.slug}\t${t.status}\t${t.active_keys} key(s)\t${(t.enabled_tools as string[]).join(",")}`
+  ).join("\n") || "(no tenants)";
+
+const showKey: Show = (value) => {
+  const k = value as Json;
+  const times = ["expires_at", "revoked_at", "last_used_at"]
+    .filter((field) => k[field])
+    .map((field) => `${field.replace("_at", "")} ${k[field]}`);
+  return `${k.display_prefix}…  ${k.tenant}  ${k.state}  ${k.label ?? ""}  ${times.join("  ")}`
+    .replace(/\s+$/, "");
+};
+
+const showKeys: Show = (value) => (value as Json[]).map(showKey).join("\n") || "(no keys)";
+
+const showIssued: Show = (value) => {
+  const k = value as Json;
+  const lines = [
+    `key: ${k.key}`,
+    "  Shown once: store it now. It can't be recovered, only rotated or revoked.",
+    `  id ${k.key_id}, tenant ${k.tenant}${k.expires_at ? `, expires ${k.expires_at}` : ""}`,
+  ];
+  if (k.old_key) lines.push(`  replaces ${showKey(k.old_key)}`);
+  return lines.join("\n");
+};
+
+const showTools: Show = (value) =>
+  (value as Json[]).map((t) =>
+    `${t.name}\t${t.family}\tv${t.version}\t${t.enabled_for} tenant(s)${
+      t.tenant ? `\tonly ${t.tenant}` : ""
+    }\t${t.description}`
+  ).join("\n");
+
+async function main(): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parse(Deno.args);
+  } catch (err) {
+    console.error(`admin: ${(err as Error).message}`);
+    return 1;
+  }
+  try {
+    const { fn, args, show } = plan(parsed);
+    const { url, key } = await target();
+    const client = createClient(url, key, {
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    });
+    const { data, error } = await client.rpc(fn, args);
+    if (error) {
+      const hint = error.hint ? ` ${error.hint}` : "";
+      return report(parsed.json, `${error.message}${hint}`, error.code);
+    }
+    console.log(parsed.json ? JSON.stringify(data, null, 2) : show(data));
+    return 0;
+  } catch (err) {
+    const message = err instanceof UsageError
+      ? err.message
+      : `could not reach the project: ${(err as Error).message}`;
+    return report(parsed.json, message, err instanceof UsageError ? "usage" : "unreachable");
+  }
+}
+
+function report(json: boolean, message: string, code: string): number {
+  console.error(`admin: ${message.split("\n")[0]}`);
+  if (json) console.log(JSON.stringify({ error: message.split("\n")[0], code }));
+  return 1;
+}
+
+if (import.meta.main) Deno.exit(await main());
