@@ -670,3 +670,19 @@ comment on function public.crm_set_archived(uuid, text, uuid, boolean) is
   'crm_write: archive or restore a record of the tenant. service_role only.';
 comment on function public.crm_add_note(uuid, text, uuid, text) is
   'crm_write: add a note to a company, contact or deal of the tenant. service_role only.';
+
+-- The crm tools in the tool catalog. A test keeps these rows and the code in step.
+insert into public.tool_families (family, description) values
+  ('crm', 'CRM records of each tenant in this project''s database: companies, contacts, deals and notes.');
+
+insert into public.tool_catalog (name, family, description) values
+  ('crm_read', 'crm',
+   'Reads the CRM records of your organisation: companies, contacts, deals and notes. '
+   'Give entity and id to get one record (with its newest notes), or entity with an optional '
+   'query, filters and limit to search, newest first; pass next_cursor back as cursor for the '
+   'next page. Archived records are left out of searches unless filters.include_archived is true.'),
+  ('crm_write', 'crm',
+   'Creates, updates, archives or restores CRM records of your organisation '
+   '(companies, contacts, deals) and adds notes to them, one operation per call. Updates change '
+   'only the fields given (null clears an optional field). Archived records are hidden from '
+   'searches and cannot be changed or newly linked to until restored. Returns the record.');
