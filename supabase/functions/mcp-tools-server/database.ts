@@ -12,7 +12,7 @@ export interface Database {
 
 /** The database answered with an error: a SQLSTATE (or PostgREST) code and its message. */
 export class DatabaseError extends Error {
-  constructor(readonly code: string, message: string, readonly status: number) {
+  constructor(readonly code: string, message: string) {
     super(message);
     this.name = "DatabaseError";
   }
@@ -41,7 +41,7 @@ export function supabaseDatabase(client: SupabaseClient): Database {
       if (status === 0 || status === 503 || status === 504) {
         throw new DatabaseUnavailableError(`${fn} failed (${status}): ${error.message}`);
       }
-      throw new DatabaseError(error.code ?? "", error.message, status);
+      throw new DatabaseError(error.code ?? "", error.message);
     },
   };
 }
