@@ -149,6 +149,7 @@ async function main(): Promise<void> {
     anon_key: stack.anonKey,
     db_url: stack.dbUrl,
     metrics_token: stack.metricsToken,
+    tenant_secrets_key: stack.tenantSecretsKey,
   };
   const line = JSON.stringify(info);
   await Deno.writeTextFile(DEV_JSON, line + "\n", { mode: 0o600 });

@@ -72,6 +72,8 @@ export interface StackEndpoints {
   jwtSecret: string;
   /** Passed to the function as MCP_METRICS_TOKEN. */
   metricsToken: string;
+  /** The function's TENANT_SECRETS_KEY (what set_tenant_secret needs here, without Vault). */
+  tenantSecretsKey: string;
   /** postgres://postgres@127.0.0.1:<port>/postgres (trust auth) */
   dbUrl: string;
   /** PostgREST without the gateway. */
@@ -259,6 +261,7 @@ async function boot(
     SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
     SUPABASE_DB_URL: dbUrl,
     MCP_METRICS_TOKEN: secrets.metricsToken,
+    TENANT_SECRETS_KEY: secrets.tenantSecretsKey,
     ...opts.functionEnv,
   };
 
@@ -307,6 +310,7 @@ async function boot(
     ...keys,
     jwtSecret: secrets.jwtSecret,
     metricsToken: secrets.metricsToken,
+    tenantSecretsKey: functionEnv.TENANT_SECRETS_KEY,
     dbUrl,
     postgrestUrl,
     functionEnv,

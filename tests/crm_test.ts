@@ -5,6 +5,7 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { createToolServices } from "../supabase/functions/mcp-tools-server/services.ts";
+import { systemClock } from "../supabase/functions/mcp-tools-server/clock.ts";
 import { loadConfig } from "../supabase/functions/mcp-tools-server/config.ts";
 import { choosePorts } from "../scripts/lib/ports.ts";
 import { CRM_TOOLS, crmAs, invalidParamsOf, resultOf, toolErrorOf } from "./support/crm.ts";
@@ -664,7 +665,11 @@ Deno.test("crm: an unreachable or hung database is an isError result to retry", 
       const url = `http://127.0.0.1:${port}`;
       const broken = inProcessApp({
         config,
-        services: createToolServices({ url, key: stack.info.serviceRoleKey }, config),
+        services: createToolServices({
+          config,
+          access: { url, key: stack.info.serviceRoleKey },
+          clock: systemClock,
+        }),
       });
       const crm = crmAs(broken, t.key);
       const replies = [

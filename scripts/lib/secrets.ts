@@ -11,6 +11,8 @@ export const AUTHENTICATED_USER_ID = "00000000-0000-4000-8000-000000000001";
 export interface StackSecrets {
   jwtSecret: string;
   metricsToken: string;
+  /** The function's TENANT_SECRETS_KEY: encrypts tenant secrets where Vault is absent. */
+  tenantSecretsKey: string;
   /** iat of every minted key, in seconds. */
   issuedAt: number;
 }
@@ -30,6 +32,7 @@ export function newSecrets(): StackSecrets {
   return {
     jwtSecret: randomHex(32),
     metricsToken: randomHex(24),
+    tenantSecretsKey: randomHex(32),
     issuedAt: Math.floor(Date.now() / 1000),
   };
 }
@@ -42,13 +45,18 @@ function isSecrets(value: unknown): value is StackSecrets {
 
 /** Reads secrets from `path`, creating the file (mode 0600) when missing or unreadable. */
 export async function loadSecrets(path: string): Promise<StackSecrets> {
+  let secrets: StackSecrets | undefined;
   try {
     const stored = JSON.parse(await Deno.readTextFile(path));
-    if (isSecrets(stored)) return stored;
+    if (isSecrets(stored)) {
+      if (typeof stored.tenantSecretsKey === "string") return stored;
+      // Written before tenant secrets existed: keep the rest, add the key.
+      secrets = { ...stored, tenantSecretsKey: randomHex(32) };
+    }
   } catch {
     // Missing or corrupt: start over with new secrets.
   }
-  const secrets = newSecrets();
+  secrets ??= newSecrets();
   await Deno.writeTextFile(path, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
   return secrets;
 }

@@ -1,9 +1,10 @@
 /** Tenants, keys and in-process apps on the shared test stack. */
 import { createApp } from "../../supabase/functions/mcp-tools-server/app.ts";
 import { type Config, loadConfig } from "../../supabase/functions/mcp-tools-server/config.ts";
-import { silentLogger } from "../../supabase/functions/mcp-tools-server/log.ts";
-import { createMetrics, type Metrics } from "../../supabase/functions/mcp-tools-server/metrics.ts";
+import { type Logger, silentLogger } from "../../supabase/functions/mcp-tools-server/log.ts";
 import { createToolServices } from "../../supabase/functions/mcp-tools-server/services.ts";
+import type { Resolver } from "../../supabase/functions/mcp-tools-server/upstream/guarded_fetch.ts";
+import { createMetrics, type Metrics } from "../../supabase/functions/mcp-tools-server/metrics.ts";
 import {
   supabaseTenantStore,
   type TenantStore,
@@ -105,7 +106,11 @@ export function inProcessApp(
     supabaseUrl?: string;
     store?: TenantStore;
     catalog?: ToolCatalog;
+    /** Default: the real services (tenant secrets, guarded upstream fetch) on the test stack. */
     services?: ToolServices;
+    /** Name resolution for the upstream address policy; default getaddrinfo. */
+    resolve?: Resolver;
+    log?: Logger;
   } = {},
 ): TestApp {
   const config = loadConfig(() => undefined, options.config);
@@ -122,8 +127,17 @@ export function inProcessApp(
     clock,
     metrics,
     catalog: options.catalog,
-    services: options.services ?? createToolServices(access, config),
-    log: silentLogger,
+    services: options.services ?? createToolServices({
+      config,
+      access: {
+        url: options.supabaseUrl ?? stack.info.supabaseUrl,
+        key: stack.info.serviceRoleKey,
+      },
+      clock,
+      tenantSecretsKey: stack.info.tenantSecretsKey,
+      resolve: options.resolve,
+    }),
+    log: options.log ?? silentLogger,
   });
   const base = `http://function.test`;
   return {

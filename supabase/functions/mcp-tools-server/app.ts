@@ -24,8 +24,8 @@ export interface AppDeps {
   store: TenantStore;
   clock?: Clock;
   catalog?: ToolCatalog;
-  /** What tools use to reach data and upstream APIs, built once per isolate. */
-  services: ToolServices;
+  /** What tools use to reach data and upstream APIs; default: none. */
+  services?: ToolServices;
   metrics?: Metrics;
   log?: Logger;
 }
@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps): Hono {
   const catalog = deps.catalog ?? new ToolCatalog();
   const metrics = deps.metrics ?? createMetrics();
   const log = deps.log ?? consoleLogger;
-  const serverDeps = { services: deps.services, log };
+  const serverDeps = { services: deps.services ?? {}, log };
 
   const auth = new Authenticator({ config, store, clock, catalog, metrics, log });
   const servers = new LruCache<BuiltServer>({

@@ -19,12 +19,22 @@ export interface Config {
   maxBodyBytes: number;
   /** Bearer token for GET /metrics; the route does not exist without it. */
   metricsToken?: string;
+  /** Upper bound for one upstream API call (HTTP tools), redirects and body included. */
+  upstreamTimeoutMs: number;
+  /** Largest upstream response body accepted. */
+  upstreamMaxResponseBytes: number;
+  /** Redirects followed per upstream call, each checked like the first hop. */
+  upstreamMaxRedirects: number;
+  /** `host:port` entries reachable although private/loopback (local development only). */
+  upstreamAllowHosts: string[];
+  /** How long a tenant's upstream credentials are reused before asking the database again. */
+  tenantSecretsTtlMs: number;
 }
 
 export const SERVER_NAME = "mcp-tools-server";
 export const SERVER_VERSION = "0.1.0";
 
-const DEFAULTS: Omit<Config, "metricsToken"> = {
+const DEFAULTS: Omit<Config, "metricsToken" | "upstreamAllowHosts"> = {
   tenantCacheTtlMs: 30_000,
   negativeCacheTtlMs: 5_000,
   tenantCacheMax: 10_000,
@@ -33,6 +43,10 @@ const DEFAULTS: Omit<Config, "metricsToken"> = {
   storeTimeoutMs: 5_000,
   retryAfterSeconds: 5,
   maxBodyBytes: 1024 * 1024,
+  upstreamTimeoutMs: 10_000,
+  upstreamMaxResponseBytes: 1024 * 1024,
+  upstreamMaxRedirects: 3,
+  tenantSecretsTtlMs: 60_000,
 };
 
 const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
@@ -44,6 +58,10 @@ const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
   storeTimeoutMs: "STORE_TIMEOUT_MS",
   retryAfterSeconds: "STORE_RETRY_AFTER_S",
   maxBodyBytes: "MAX_BODY_BYTES",
+  upstreamTimeoutMs: "UPSTREAM_TIMEOUT_MS",
+  upstreamMaxResponseBytes: "UPSTREAM_MAX_RESPONSE_BYTES",
+  upstreamMaxRedirects: "UPSTREAM_MAX_REDIRECTS",
+  tenantSecretsTtlMs: "TENANT_SECRETS_TTL_MS",
 };
 
 type Env = (name: string) => string | undefined;
@@ -62,6 +80,8 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
   }
   const metricsToken = env("MCP_METRICS_TOKEN");
   if (metricsToken) config.metricsToken = metricsToken;
+  config.upstreamAllowHosts = (env("UPSTREAM_ALLOW_HOSTS") ?? "").split(",")
+    .map((entry) => entry.trim()).filter(Boolean);
   return { ...config, ...overrides };
 }
 

@@ -1,5 +1,6 @@
 /** Entry point on Supabase Edge Functions (and locally via `deno task dev`). */
 import { createApp } from "./app.ts";
+import { systemClock } from "./clock.ts";
 import { loadConfig, loadSupabaseAccess } from "./config.ts";
 import { createToolServices } from "./services.ts";
 import { supabaseTenantStore } from "./tenant_store.ts";
@@ -8,7 +9,13 @@ const env = (name: string) => Deno.env.get(name);
 const config = loadConfig(env);
 const access = loadSupabaseAccess(env);
 const store = supabaseTenantStore(access, config.storeTimeoutMs);
-const app = createApp({ config, store, services: createToolServices(access, config) });
+const services = createToolServices({
+  config,
+  access,
+  clock: systemClock,
+  tenantSecretsKey: env("TENANT_SECRETS_KEY") || undefined,
+});
+const app = createApp({ config, store, services });
 
 // The edge runtime picks the port itself; the local stack asks for a specific one.
 const port = env("MCP_FUNCTION_PORT");

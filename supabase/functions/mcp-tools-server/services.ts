@@ -1,9 +1,43 @@
-/** The tenant-neutral services tools work with, built once per isolate from the configuration. */
-import type { Config, SupabaseAccess } from "./config.ts";
+/** The tools' shared services, built once per isolate from the configuration. */
+import type { Clock } from "./clock.ts";
+import { type Config, SERVER_NAME, SERVER_VERSION, type SupabaseAccess } from "./config.ts";
 import { supabaseDatabase } from "./database.ts";
 import { serviceClient } from "./service_client.ts";
+import { cachedTenantSecrets, supabaseTenantSecrets } from "./tenant_secrets.ts";
 import type { ToolServices } from "./tools/types.ts";
+import { AllowList } from "./upstream/address_policy.ts";
+import { createGuardedFetch, type Resolver } from "./upstream/guarded_fetch.ts";
 
-export function createToolServices(access: SupabaseAccess, config: Config): ToolServices {
-  return { db: supabaseDatabase(serviceClient(access, config.storeTimeoutMs)) };
+export interface ServiceOptions {
+  config: Config;
+  access: SupabaseAccess;
+  clock: Clock;
+  /** Decrypts tenant secrets kept without Vault (TENANT_SECRETS_KEY). */
+  tenantSecretsKey?: string;
+  /** Name resolution for the address policy; default getaddrinfo, like fetch. */
+  resolve?: Resolver;
+}
+
+export function createToolServices(options: ServiceOptions): ToolServices {
+  const { config, access, clock } = options;
+  const secrets = supabaseTenantSecrets(access, {
+    timeoutMs: config.storeTimeoutMs,
+    localKey: options.tenantSecretsKey,
+  });
+  return {
+    db: supabaseDatabase(serviceClient(access, config.storeTimeoutMs)),
+    tenantSecrets: cachedTenantSecrets(secrets, {
+      ttlMs: config.tenantSecretsTtlMs,
+      maxEntries: 1_000,
+      clock,
+    }),
+    upstreamFetch: createGuardedFetch({
+      allow: new AllowList(config.upstreamAllowHosts),
+      timeoutMs: config.upstreamTimeoutMs,
+      maxResponseBytes: config.upstreamMaxResponseBytes,
+      maxRedirects: config.upstreamMaxRedirects,
+      resolve: options.resolve,
+      userAgent: `${SERVER_NAME}/${SERVER_VERSION}`,
+    }),
+  };
 }

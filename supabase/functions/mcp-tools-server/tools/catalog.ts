@@ -5,6 +5,7 @@
  */
 import { builtinTools } from "./builtin.ts";
 import { crmTools } from "./crm.ts";
+import { httpFamily } from "./http/http_tool.ts";
 import type { ToolDefinition } from "./types.ts";
 
 /** One row of public.tool_catalog, as resolve_api_key returns it. */
@@ -25,7 +26,7 @@ export interface DataFamily {
 
 export type ToolFamily = ToolDefinition[] | DataFamily;
 
-const FAMILIES: ToolFamily[] = [builtinTools, crmTools];
+const FAMILIES: ToolFamily[] = [builtinTools, crmTools, httpFamily];
 
 /** The tools a tenant actually gets, and the key under which their server is cached. */
 export interface ToolSet {

@@ -32,9 +32,11 @@ export interface CrmStore {
 export function crmStore(
   { tenant, services }: Pick<ToolCallContext, "tenant" | "services">,
 ): CrmStore {
+  const { db } = services;
+  if (!db) throw new Error("CRM tools need the db service");
   const call = async (fn: string, args: Json) => {
     try {
-      return await services.db.call(fn, { p_tenant_id: tenant.id, ...args }) as Json;
+      return await db.call(fn, { p_tenant_id: tenant.id, ...args }) as Json;
     } catch (err) {
       throw asToolError(err);
     }

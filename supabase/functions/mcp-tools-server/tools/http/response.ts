@@ -1,0 +1,115 @@
+/**
+ * The upstream's answer → a tool result. 2xx: JSON as structuredContent plus its text, or plain
+ * text; 4xx/5xx: an `isError` result with the status and a trimmed body. Every string that
+ * leaves passes through `redact`, so a credential an upstream echoes back never reaches the
+ * caller.
+ */
+import type { UpstreamResponse } from "../../upstream/guarded_fetch.ts";
+import type { ToolResult } from "../types.ts";
+import type { HttpDefinition } from "./definition.ts";
+
+/** How much of an error body the caller sees. */
+export const ERROR_BODY_CHARS = 1_000;
+export const REDACTED = "[redacted]";
+
+export type Redact = (text: string) => string;
+
+/** Replaces every occurrence of the given values (longest first). */
+export function redactor(values: Iterable<string>): Redact {
+  const secrets = [...new Set(values)].filter((v) => v.length > 0).sort((a, b) =>
+    b.length - a.length
+  );
+  if (secrets.length === 0) return (text) => text;
+  return (text) => secrets.reduce((out, secret) => out.replaceAll(secret, REDACTED), text);
+}
+
+export function trimText(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  return `${text.slice(0, maxChars)}\n… [truncated: ${text.length - maxChars} more characters]`;
+}
+
+function redactValue(value: unknown, redact: Redact): unknown {
+  if (typeof value === "string") return redact(value);
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, redact));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [redact(k), redactValue(v, redact)]),
+    );
+  }
+  return value;
+}
+
+function isJsonType(contentType: string): boolean {
+  return /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType);
+}
+
+export function toToolResult(
+  response: UpstreamResponse,
+  definition: HttpDefinition,
+  redact: Redact,
+): ToolResult {
+  const text = new TextDecoder().decode(response.body);
+  const status = `${response.status}${statusText(response.status)}`;
+  if (response.status < 200 || response.status >= 300) {
+    const body = trimText(redact(text.trim()), ERROR_BODY_CHARS);
+    return {
+      content: [{
+        type: "text",
+        text: `The upstream API answered HTTP ${status}${
+          body ? `: ${body}` : " with an empty body"
+        }`,
+      }],
+      isError: true,
+    };
+  }
+  if (text.trim() === "") {
+    return {
+      content: [{ type: "text", text: `The upstream API answered HTTP ${status}, no content.` }],
+    };
+  }
+  const { type, max_chars } = definition.response;
+  const contentType = response.headers.get("content-type") ?? "";
+  if (type === "json" || (type === "auto" && isJsonType(contentType))) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return {
+        content: [{
+          type: "text",
+          text: `The upstream API answered HTTP ${status} with a body that is not JSON: ${
+            trimText(redact(text), ERROR_BODY_CHARS)
+          }`,
+        }],
+        isError: true,
+      };
+    }
+    const clean = redactValue(value, redact);
+    const structured = clean && typeof clean === "object" && !Array.isArray(clean)
+      ? clean as Record<string, unknown>
+      : { result: clean };
+    return {
+      content: [{ type: "text", text: trimText(JSON.stringify(clean), max_chars) }],
+      structuredContent: structured,
+    };
+  }
+  return { content: [{ type: "text", text: trimText(redact(text), max_chars) }] };
+}
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+function statusText(status: number): string {
+  return REASONS[status] ? ` ${REASONS[status]}` : "";
+}

@@ -1,0 +1,286 @@
+/**
+ * The only way tools reach a tenant's upstream API: every hop's host is checked against the
+ * address policy after resolving it, redirects are followed by hand (and checked again),
+ * plain-HTTP connections are pinned to the address that was checked, and the whole call is
+ * bounded in time and in response size.
+ *
+ * HTTPS connections are not pinned (Deno's fetch has no hook for it): fetch resolves the name
+ * again, so a name whose DNS answer changes between the check and the connection could reach a
+ * refused address. The TLS handshake still has to present a valid certificate for the name,
+ * which an internal service reached that way doesn't have.
+ */
+import { lookup } from "node:dns/promises";
+import {
+  AllowList,
+  forbiddenAddressReason,
+  forbiddenNameReason,
+  isIpLiteral,
+} from "./address_policy.ts";
+
+/** A name → every address it resolves to (getaddrinfo, like fetch itself). */
+export type Resolver = (hostname: string) => Promise<string[]>;
+
+export const systemResolver: Resolver = async (hostname) => {
+  const rows = await lookup(hostname, { all: true, verbatim: true });
+  return rows.map((row) => row.address);
+};
+
+export interface UpstreamPolicy {
+  allow: AllowList;
+  /** Upper bound for a whole call, redirects and body included. */
+  timeoutMs: number;
+  /** Largest response body, counted after decompression, while it streams. */
+  maxResponseBytes: number;
+  maxRedirects: number;
+  resolve?: Resolver;
+  userAgent?: string;
+}
+
+export interface UpstreamRequest {
+  url: URL;
+  method: string;
+  headers: Headers;
+  body?: string;
+  /** Header names dropped when a redirect leads to another origin (credentials). */
+  credentialHeaders?: readonly string[];
+  /** A shorter bound than the policy's for this call. */
+  timeoutMs?: number;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Headers;
+  /** The URL that answered, after redirects. */
+  url: string;
+  body: Uint8Array;
+}
+
+export type UpstreamErrorKind =
+  | "FORBIDDEN_DESTINATION"
+  | "DNS_FAILED"
+  | "TIMEOUT"
+  | "TOO_LARGE"
+  | "TOO_MANY_REDIRECTS"
+  | "UNREACHABLE";
+
+/** A refusal or failure reaching the upstream; the message names hosts, never credentials. */
+export class UpstreamError extends Error {
+  constructor(readonly kind: UpstreamErrorKind, message: string) {
+    super(message);
+    this.name = "UpstreamError";
+  }
+}
+
+export type GuardedFetch = (request: UpstreamRequest) => Promise<UpstreamResponse>;
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function defaultPort(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+}
+
+export function createGuardedFetch(policy: UpstreamPolicy): GuardedFetch {
+  const resolve = policy.resolve ?? systemResolver;
+
+  /** The address to connect to, once the destination has passed every rule. */
+  async function checkDestination(url: URL, signal: AbortSignal): Promise<string> {
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new UpstreamError(
+        "FORBIDDEN_DESTINATION",
+        `Only http and https upstreams are allowed, not ${url.protocol}`,
+      );
+    }
+    if (url.username || url.password) {
+      throw new UpstreamError(
+        "FORBIDDEN_DESTINATION",
+        "Upstream URLs must not carry credentials; configure auth in the tenant's config instead.",
+      );
+    }
+    const host = url.hostname;
+    const port = defaultPort(url);
+    const hostAllowed = policy.allow.allows(host, port);
+    if (!hostAllowed && !isIpLiteral(host)) {
+      const reason = forbiddenNameReason(host);
+      if (reason) throw refused(`${host} is ${reason}`);
+    }
+    const addresses = isIpLiteral(host)
+      ? [host.replace(/^\[|\]$/g, "")]
+      : await resolveName(host, signal);
+    if (!hostAllowed) {
+      for (const address of addresses) {
+        if (policy.allow.allows(address, port)) continue;
+        const reason = forbiddenAddressReason(address);
+        if (reason) {
+          throw refused(
+            isIpLiteral(host)
+              ? `${host} is ${reason}`
+              : `${host} resolves to ${address}, ${reason}`,
+          );
+        }
+      }
+    }
+    return addresses[0];
+  }
+
+  async function resolveName(host: string, signal: AbortSignal): Promise<string[]> {
+    let addresses: string[];
+    try {
+      addresses = await abortable(resolve(host), signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new UpstreamError("DNS_FAILED", `The upstream host ${host} could not be resolved.`);
+    }
+    if (addresses.length === 0) {
+      throw new UpstreamError("DNS_FAILED", `The upstream host ${host} has no addresses.`);
+    }
+    return addresses;
+  }
+
+  async function send(
+    url: URL,
+    init: RequestInit,
+    address: string,
+    signal: AbortSignal,
+  ): Promise<{ response: Response; client?: Deno.HttpClient }> {
+    // Plain HTTP is pinned to the checked address; fetch then doesn't resolve the name again.
+    const client = url.protocol === "http:"
+      ? Deno.createHttpClient({
+        proxy: { transport: "tcp", hostname: address, port: defaultPort(url) },
+      })
+      : undefined;
+    try {
+      const response = await fetch(url, { ...init, redirect: "manual", signal, client });
+      return { response, client };
+    } catch (err) {
+      client?.close();
+      if (signal.aborted) throw err;
+      throw new UpstreamError(
+        "UNREACHABLE",
+        `The upstream ${url.origin} could not be reached (${shortReason(err)}).`,
+      );
+    }
+  }
+
+  return async (request) => {
+    const timeoutMs = Math.min(request.timeoutMs ?? policy.timeoutMs, policy.timeoutMs);
+    const signal = AbortSignal.timeout(timeoutMs);
+    const origin = request.url.origin;
+    try {
+      let url = new URL(request.url);
+      let method = request.method.toUpperCase();
+      let body = request.body;
+      const headers = new Headers(request.headers);
+      if (policy.userAgent && !headers.has("user-agent")) {
+        headers.set("user-agent", policy.userAgent);
+      }
+      for (let hop = 0;; hop++) {
+        const address = await checkDestination(url, signal);
+        const { response, client } = await send(url, { method, headers, body }, address, signal);
+        try {
+          const location = response.headers.get("location");
+          if (!REDIRECTS.has(response.status) || location === null) {
+            return {
+              status: response.status,
+              headers: response.headers,
+              url: url.href,
+              body: await readCapped(response, policy.maxResponseBytes, url),
+            };
+          }
+          await response.body?.cancel();
+          if (hop >= policy.maxRedirects) {
+            throw new UpstreamError(
+              "TOO_MANY_REDIRECTS",
+              `The upstream redirected more than ${policy.maxRedirects} times.`,
+            );
+          }
+          const next = new URL(location, url);
+          if (next.origin !== url.origin) {
+            for (const name of request.credentialHeaders ?? []) headers.delete(name);
+          }
+          // As browsers do: 303 always, and 301/302 after a POST, continue as a GET.
+          if (response.status === 303 || (response.status <= 302 && method === "POST")) {
+            if (method !== "HEAD") method = "GET";
+            body = undefined;
+            headers.delete("content-type");
+          }
+          url = next;
+        } finally {
+          client?.close();
+        }
+      }
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      if (signal.aborted) {
+        throw new UpstreamError(
+          "TIMEOUT",
+          `The upstream ${origin} did not answer within ${timeoutMs} ms.`,
+        );
+      }
+      throw err;
+    }
+  };
+}
+
+function refused(what: string): UpstreamError {
+  return new UpstreamError(
+    "FORBIDDEN_DESTINATION",
+    `Refused to call the upstream: ${what}. Only public addresses are reachable unless the ` +
+      "deployment allows the host (UPSTREAM_ALLOW_HOSTS).",
+  );
+}
+
+/** Reads the body, giving up as soon as it passes `max` bytes. */
+async function readCapped(response: Response, max: number, url: URL): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new UpstreamError(
+      "TOO_LARGE",
+      `The upstream ${url.origin} answered with more than ${max} bytes; refusing the response.`,
+    );
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > max) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** The innermost cause in a few words: "Connection refused", not a URL-laden stack. */
+function shortReason(err: unknown): string {
+  let e = err as { cause?: unknown; message?: string } | undefined;
+  while (e && typeof e === "object" && e.cause) e = e.cause as typeof e;
+  const message = String(e?.message ?? err);
+  const os = /\(os error \d+\)|Connection refused|connection reset|certificate|timed out/i.exec(
+    message,
+  );
+  if (os) return os[0];
+  return message.replace(/https?:\/\/\S+/g, "").slice(0, 120).trim() || "network error";
+}

@@ -1,0 +1,216 @@
+/**
+ * HTTP tool definitions and tenant secrets in the database: bad definitions refused on save with
+ * a message an admin can act on (and refused by the function's own check alike), the family's
+ * config requirements, and secrets that stay encrypted, per tenant, and out of the API roles' reach.
+ */
+import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
+import { parseHttpDefinition } from "../supabase/functions/mcp-tools-server/tools/http/definition.ts";
+import { createTenant, lit } from "./support/fixtures.ts";
+import { addHttpTool, httpTenant, setSecret, uniqueName } from "./support/http_fixtures.ts";
+import { stack } from "./support/stack.ts";
+
+const GOOD = {
+  method: "GET",
+  path: "/orders/{order_id}",
+  input_schema: {
+    type: "object",
+    properties: { order_id: { type: "string" }, limit: { type: "integer" } },
+    required: ["order_id"],
+  },
+  query: ["limit"],
+};
+
+/** [what is wrong, the definition, what the admin is told] */
+const BAD: [string, Record<string, unknown>, RegExp][] = [
+  ["unknown method", { ...GOOD, method: "FETCH" }, /method must be one of/],
+  ["path without slash", { ...GOOD, path: "orders/{order_id}" }, /path must start with \//],
+  ["query in path", { ...GOOD, path: "/orders/{order_id}?x=1" }, /no query/],
+  ["unbalanced brace", { ...GOOD, path: "/orders/{order_id" }, /unbalanced/],
+  [
+    "placeholder not in schema",
+    { ...GOOD, path: "/orders/{id}" },
+    /"id" \(path\) is not in input_schema/,
+  ],
+  [
+    "path argument optional",
+    { ...GOOD, input_schema: { ...GOOD.input_schema, required: [] } },
+    /must be listed in input_schema.required/,
+  ],
+  ["argument never sent", { ...GOOD, query: [] }, /"limit" is in input_schema but not sent/],
+  [
+    "argument used twice",
+    { ...GOOD, query: ["limit"], headers: { "X-Limit": "limit" } },
+    /used twice/,
+  ],
+  [
+    "reserved header",
+    { ...GOOD, query: [], headers: { Authorization: "limit" } },
+    /can't be set from an argument/,
+  ],
+  ["body on GET", { ...GOOD, query: [], body: ["limit"] }, /GET request can't have body/],
+  [
+    "schema not an object",
+    { ...GOOD, input_schema: { type: "string" } },
+    /input_schema must be a JSON Schema object/,
+  ],
+  ["unknown field", { ...GOOD, url: `http://x` }, /url/],
+  ["bad response type", { ...GOOD, response: { type: "xml" } }, /response.type/],
+  ["timeout out of range", { ...GOOD, timeout_ms: 10 }, /timeout_ms/],
+];
+
+Deno.test("definitions: bad ones are refused on save with a message naming the problem", async () => {
+  for (const [what, definition, message] of BAD) {
+    await rejects(addHttpTool(definition), (err: Error) => {
+      match(err.message, /HTTP tool "api_\w+" has an invalid definition/, what);
+      match(err.message, message, what);
+      return true;
+    }, what);
+  }
+  await rejects(
+    stack.psql(
+      `insert into public.tool_catalog (name, family, description) values (${
+        lit(uniqueName("api"))
+      }, 'http', 'x')`,
+    ),
+    /needs a definition/,
+  );
+  // Editing a stored one into a bad state is refused the same way.
+  const name = await addHttpTool(GOOD);
+  await rejects(
+    stack.psql(
+      `update public.tool_catalog set definition = definition - 'method' where name = ${lit(name)}`,
+    ),
+    /method must be one of/,
+  );
+});
+
+Deno.test("definitions: the database and the function accept and refuse the same ones", () => {
+  parseHttpDefinition("good", GOOD);
+  for (const [what, definition] of BAD) {
+    throws(() => parseHttpDefinition("bad", definition), /has an invalid definition/, what);
+  }
+});
+
+Deno.test("http family: enabling an HTTP tool requires config.http with a base URL and no inline credential", async () => {
+  const name = await addHttpTool(GOOD);
+  await rejects(createTenant([name]), /config\.http is required/);
+  await rejects(
+    httpTenant([name], { http: { base_url: "ftp://files.example.com" } }),
+    /config\.http\.base_url must/,
+  );
+  await rejects(
+    httpTenant([name], {
+      http: { base_url: "https://api.example.com", auth: { type: "bearer", token: "sk_live_x" } },
+    }),
+    /config\.http\.auth\.token is not a known setting/,
+  );
+  const ok1 = await httpTenant([name], {
+    http: {
+      base_url: "https://api.example.com/v1",
+      headers: { "X-Client-Id": "c-1", "X-Signature": { secret: "signing_key" } },
+      auth: { type: "bearer", secret: "api_token" },
+    },
+  });
+  ok(ok1.id);
+});
+
+Deno.test("tool ownership: a tenant-specific HTTP tool can be enabled only by its tenant", async () => {
+  const owner = await createTenant([]);
+  const name = await addHttpTool(GOOD, { tenantId: owner.id });
+  const config = { http: { base_url: "https://api.example.com" } };
+  await stack.psql(
+    `update public.tenants set config = ${
+      lit(JSON.stringify(config))
+    }::jsonb, enabled_tools = array[${lit(name)}]
+     where id = ${lit(owner.id)}::uuid`,
+  );
+  await rejects(httpTenant([name], config), /belong to another tenant/);
+});
+
+Deno.test("secrets: encrypted at rest, per tenant, and only for the service role", async () => {
+  const a = await createTenant([]);
+  const b = await createTenant([]);
+  const value = `sk_live_${crypto.randomUUID()}`;
+  await setSecret(a.slug, "api_token", value);
+  await setSecret(b.slug, "api_token", "b-token-value-0000");
+
+  const stored = await stack.psql(
+    `select encode(ciphertext, 'escape') from private.tenant_secrets where tenant_id = ${
+      lit(a.id)
+    }::uuid`,
+  );
+  ok(stored.length > 0 && !stored.includes(value), "no plaintext in the table");
+
+  const resolve = (tenantId: string, key: string | null) =>
+    stack.psql(
+      `select public.resolve_tenant_secrets(${lit(tenantId)}::uuid, array['api_token', 'other'], ${
+        key === null ? "null" : lit(key)
+      })`,
+    );
+  deepStrictEqual(JSON.parse(await resolve(a.id, stack.info.tenantSecretsKey)), {
+    api_token: value,
+  });
+  deepStrictEqual(JSON.parse(await resolve(b.id, stack.info.tenantSecretsKey)), {
+    api_token: "b-token-value-0000",
+  });
+  await rejects(resolve(a.id, null), /encrypted under TENANT_SECRETS_KEY/);
+  await rejects(resolve(a.id, "a different key of at least 32 chars"), /cannot be decrypted/);
+
+  // An admin without the key, or with another key, is told what to do.
+  await rejects(
+    stack.psql(`select public.set_tenant_secret(${lit(a.slug)}, 'x', 'v')`),
+    /Vault is not installed[\s\S]*fourth argument/,
+  );
+  await rejects(
+    stack.psql(
+      `select public.set_tenant_secret(${
+        lit(a.slug)
+      }, 'x', 'v', 'a different key of at least 32 chars')`,
+    ),
+    /not the TENANT_SECRETS_KEY/,
+  );
+  await rejects(setSecret(a.slug, "Bad Name", "v"), /not valid/);
+
+  // Through the API: the function's service role may resolve; anon and authenticated may not.
+  const rpc = (key: string) =>
+    fetch(`${stack.info.supabaseUrl}/rest/v1/rpc/resolve_tenant_secrets`, {
+      method: "POST",
+      headers: { apikey: key, authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        p_tenant_id: a.id,
+        p_names: ["api_token"],
+        p_key: stack.info.tenantSecretsKey,
+      }),
+    });
+  const asService = await rpc(stack.info.serviceRoleKey);
+  deepStrictEqual(await asService.json(), { api_token: value });
+  for (const key of [stack.info.anonKey, stack.info.authenticatedKey]) {
+    const res = await rpc(key);
+    const text = await res.text();
+    ok(res.status >= 400, `expected a refusal, got ${res.status}`);
+    ok(!text.includes(value));
+  }
+  const table = await fetch(`${stack.info.supabaseUrl}/rest/v1/tenant_secrets`, {
+    headers: {
+      apikey: stack.info.serviceRoleKey,
+      authorization: `Bearer ${stack.info.serviceRoleKey}`,
+    },
+  });
+  ok(table.status >= 400, "the private schema is not exposed");
+  await table.body?.cancel();
+
+  // Deleting the tenant deletes its secrets.
+  equal(
+    (await stack.psql(`select public.delete_tenant_secret(${lit(b.slug)}, 'api_token')`)).trim(),
+    "t",
+  );
+  await stack.psql(`delete from public.tenants where id = ${lit(a.id)}::uuid`);
+  equal(
+    (await stack.psql(
+      `select count(*) from private.tenant_secrets where tenant_id in (${lit(a.id)}::uuid, ${
+        lit(b.id)
+      }::uuid)`,
+    )).trim(),
+    "0",
+  );
+});
