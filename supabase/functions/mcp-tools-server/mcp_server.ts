@@ -33,7 +33,7 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
     name: SERVER_NAME,
     version: SERVER_VERSION,
     // Spread: zod ≥ 4.2 tags its JSON Schema output as a Standard Schema, which confuses mcp-lite.
-    schemaAdapter: (schema) => ({ ...z.toJSONSchema(schema as z.ZodType) }),
+    schemaAdapter: (schema) => ({ ...jsonSchemaOf(schema) }),
   });
 
   server.use(defaultMissingArguments);
@@ -50,7 +50,7 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
       title: tool.title,
       description: tool.description,
       annotations: tool.annotations,
-      inputSchema: tool.input,
+      inputSchema: withIssuePaths(tool.input),
       outputSchema: tool.output,
       handler: (args: unknown, ctx: Ctx) => runTool(tool, args, ctx, deps),
     });
@@ -63,6 +63,39 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
     handle: (request, caller) =>
       handler(request, { authInfo: { token: caller.keyPrefix, scopes, extra: { caller } } }),
   };
+}
+
+type Validate = z.ZodType["~standard"]["validate"];
+type PathedSchema = {
+  "~standard": { version: 1; vendor: string; validate: Validate };
+  zod: z.ZodType;
+};
+
+/**
+ * mcp-lite reports validation issues by message only ("Invalid email address"); prefix each
+ * with its path ("operation.fields.email: …") so the caller knows which argument to fix.
+ */
+function withIssuePaths(schema: z.ZodType): PathedSchema {
+  const validate: Validate = (value) => {
+    const result = schema["~standard"].validate(value);
+    if (result instanceof Promise || !result.issues) return result;
+    return {
+      issues: result.issues.map((issue) => {
+        const path = (issue.path ?? []).map((p) => typeof p === "object" ? p.key : p).join(".");
+        return { ...issue, message: path ? `${path}: ${issue.message}` : issue.message };
+      }),
+    };
+  };
+  return { "~standard": { version: 1, vendor: "zod", validate }, zod: schema };
+}
+
+/**
+ * Inputs are described as callers send them (a field with a default is optional), outputs as
+ * tools return them.
+ */
+function jsonSchemaOf(schema: unknown) {
+  const input = (schema as Partial<PathedSchema>).zod;
+  return input ? z.toJSONSchema(input, { io: "input" }) : z.toJSONSchema(schema as z.ZodType);
 }
 
 /** SDK clients omit `arguments` for tools that take none; validate them as `{}`. */

@@ -4,6 +4,7 @@
  * one runs: either a fixed list of tools defined in code, or a builder for data-defined tools.
  */
 import { builtinTools } from "./builtin.ts";
+import { crmTools } from "./crm.ts";
 import { httpFamily } from "./http/http_tool.ts";
 import type { ToolDefinition } from "./types.ts";
 
@@ -26,7 +27,7 @@ export interface DataFamily {
 export type ToolFamily = ToolDefinition[] | DataFamily;
 
 /** The families this deployment serves. */
-export const FAMILIES: ToolFamily[] = [builtinTools, httpFamily];
+export const FAMILIES: ToolFamily[] = [builtinTools, crmTools, httpFamily];
 
 /** The tools a tenant actually gets, and the key under which their server is cached. */
 export interface ToolSet {
