@@ -88,7 +88,8 @@ if (import.meta.main) {
   Deno.serve({ hostname: "127.0.0.1", port: Number(port), onListen: () => {} }, (request) => {
     const path = new URL(request.url).pathname;
     if (path === "/health") return new Response("ok");
-    if (path !== "/mcp") return new Response("not found", { status: 404 });
+    // `/mcp`, or behind the local gateway `/mcp-tools-server/mcp`, as the function sees it.
+    if (!path.endsWith("/mcp")) return new Response("not found", { status: 404 });
     return handle(request);
   });
 }

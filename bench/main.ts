@@ -69,8 +69,41 @@ async function startBaselines(stack: Stack): Promise<Variant[]> {
     const url = `http://127.0.0.1:${port}`;
     await waitForOk(`${url}/health`, { timeoutMs: 60_000, children: [child] });
     variants.push({ id, label: BASELINE_LABELS[id], url: `${url}/mcp` });
+    if (id in GATEWAY_LABELS) variants.push(await behindGateway(stack, id, url));
   }
   return variants;
+}
+
+/** (b) and (c) behind a gateway of their own, so the ratios to (a) compare like with like. */
+const GATEWAY_LABELS: Record<string, string> = {
+  "lite-shared": "(b) bare mcp-lite via gateway",
+  "lite-rebuild": "(c) rebuilt per request via gateway",
+};
+
+async function behindGateway(stack: Stack, id: string, baselineUrl: string): Promise<Variant> {
+  const { port } = choosePorts({ port: undefined });
+  const child = await spawnChild({
+    name: `${id}-gateway`,
+    cmd: Deno.execPath(),
+    args: ["run", "-A", join(ROOT, "scripts", "gateway.ts")],
+    cwd: ROOT,
+    env: {
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+      POSTGREST_URL: stack.postgrestUrl,
+      FUNCTION_URL: baselineUrl,
+      GATEWAY_PORT: String(port),
+    },
+    logPath: join(stack.runDir, "logs", `${id}-gateway.log`),
+    pidDir: join(stack.runDir, "pids"),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForOk(`${url}/health`, { timeoutMs: 60_000, children: [child] });
+  return {
+    id: `${id}-gw`,
+    label: GATEWAY_LABELS[id],
+    url: `${url}/functions/v1/mcp-tools-server/mcp`,
+  };
 }
 
 async function main() {

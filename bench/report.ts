@@ -54,21 +54,29 @@ function rps(r: Report, variant: string, method: string): number {
 }
 
 export function budget(r: Report): Goal[] {
-  const call = (v: string) => rps(r, "gateway", "tools/call") / rps(r, v, "tools/call");
-  const ab = call("lite-shared");
-  const ac = call("lite-rebuild");
+  // Like with like: the function and each baseline behind one gateway hop each; the figures
+  // without any gateway are shown beside them.
+  const call = (a: string, b: string) => rps(r, a, "tools/call") / rps(r, b, "tools/call");
+  const ab = call("gateway", "lite-shared-gw");
+  const ac = call("gateway", "lite-rebuild-gw");
   const cold = r.cold.processes[0];
   const inProcess = cold.inProcess?.p50 ?? NaN;
   const peak = r.memory.fingerprints.peakHeapMB;
   return [
     {
       goal: "(a)/(b) ≥ 0.85 on tools/call",
-      measured: `${round(ab, 2)} (without the gateway hop: ${
-        round(rps(r, "direct", "tools/call") / rps(r, "lite-shared", "tools/call"), 2)
-      })`,
+      measured: `${round(ab, 2)} both via a gateway (without any gateway: ${
+        round(call("direct", "lite-shared"), 2)
+      }; (a) via gateway / bare (b): ${round(call("gateway", "lite-shared"), 2)})`,
       met: ab >= 0.85,
     },
-    { goal: "(a)/(c) ≥ 10 on tools/call", measured: `${round(ac, 1)}`, met: ac >= 10 },
+    {
+      goal: "(a)/(c) ≥ 10 on tools/call",
+      measured: `${round(ac, 1)} both via a gateway (without any gateway: ${
+        round(call("direct", "lite-rebuild"), 1)
+      })`,
+      met: ac >= 10,
+    },
     {
       goal: "cold first request p50 ≤ 60 ms (imports + key lookup + server build)",
       measured: `${inProcess} ms in process; ${cold.spawnToFirstAnswer.p50} ms from spawn`,

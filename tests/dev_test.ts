@@ -6,7 +6,7 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { choosePorts } from "../scripts/lib/ports.ts";
-import { listTools, post, toolNames } from "./support/mcp_client.ts";
+import { callTool, listTools, post, toolNames } from "./support/mcp_client.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 
@@ -100,7 +100,15 @@ Deno.test("dev: --json prints a working URL and key, and SIGTERM stops everythin
       match(info.mcp_url, /\/functions\/v1\/mcp-tools-server\/mcp$/);
       deepStrictEqual(JSON.parse(await Deno.readTextFile(join(home, "dev.json"))), info);
       const tools = await post(info.mcp_url, listTools(), { key: info.api_key });
-      deepStrictEqual(toolNames(tools), ["echo", "tenant_info"], `${run}: the demo tenant's tools`);
+      deepStrictEqual(
+        toolNames(tools),
+        ["crm_read", "crm_write", "echo", "tenant_info"],
+        `${run}: the demo tenant's tools`,
+      );
+      const deals = await post(info.mcp_url, callTool("crm_read", { entity: "deal" }), {
+        key: info.api_key,
+      });
+      equal(deals.body.result.structuredContent.items.length, 2, `${run}: the demo CRM's deals`);
       await stopAndCheck(dev, home);
     }
   } finally {

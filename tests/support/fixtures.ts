@@ -97,7 +97,8 @@ export interface TestApp {
 
 /**
  * The real app, in this process, against the real stack (supabase-js → gateway → PostgREST →
- * Postgres). `supabaseUrl` may point elsewhere to simulate a store outage.
+ * Postgres), with the same tool services index.ts builds. `supabaseUrl` may point elsewhere to
+ * simulate an outage of the store and the tools' database alike.
  */
 export function inProcessApp(
   options: {
@@ -115,10 +116,11 @@ export function inProcessApp(
   const config = loadConfig(() => undefined, options.config);
   const metrics = createMetrics();
   const clock = new ManualClock();
-  const store = options.store ?? supabaseTenantStore(
-    { url: options.supabaseUrl ?? stack.info.supabaseUrl, key: stack.info.serviceRoleKey },
-    config.storeTimeoutMs,
-  );
+  const access = {
+    url: options.supabaseUrl ?? stack.info.supabaseUrl,
+    key: stack.info.serviceRoleKey,
+  };
+  const store = options.store ?? supabaseTenantStore(access, config.storeTimeoutMs);
   const app = createApp({
     config,
     store,

@@ -1,6 +1,8 @@
 /** The tools' shared services, built once per isolate from the configuration. */
 import type { Clock } from "./clock.ts";
 import { type Config, SERVER_NAME, SERVER_VERSION, type SupabaseAccess } from "./config.ts";
+import { supabaseDatabase } from "./database.ts";
+import { serviceClient } from "./service_client.ts";
 import { cachedTenantSecrets, supabaseTenantSecrets } from "./tenant_secrets.ts";
 import type { ToolServices } from "./tools/types.ts";
 import { AllowList } from "./upstream/address_policy.ts";
@@ -23,6 +25,7 @@ export function createToolServices(options: ServiceOptions): ToolServices {
     localKey: options.tenantSecretsKey,
   });
   return {
+    db: supabaseDatabase(serviceClient(access, config.storeTimeoutMs)),
     tenantSecrets: cachedTenantSecrets(secrets, {
       ttlMs: config.tenantSecretsTtlMs,
       maxEntries: 1_000,

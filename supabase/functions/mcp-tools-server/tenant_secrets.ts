@@ -4,12 +4,11 @@
  * hands a tenant's named secrets only to the service role. Values are cached briefly per
  * isolate and never logged: errors here name tenants and secret names, never values.
  */
-import { createClient } from "@supabase/supabase-js";
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
 import type { SupabaseAccess } from "./config.ts";
 import { KeyCache } from "./key_cache.ts";
-import { withTimeout } from "./tenant_store.ts";
+import { serviceClient } from "./service_client.ts";
 
 export interface TenantSecrets {
   /**
@@ -63,10 +62,7 @@ export function supabaseTenantSecrets(
   access: SupabaseAccess,
   options: { timeoutMs: number; localKey?: string },
 ): TenantSecrets {
-  const client = createClient(access.url, access.key, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: { fetch: withTimeout(options.timeoutMs) },
-  });
+  const client = serviceClient(access, options.timeoutMs);
   return {
     async get(tenantId, names) {
       let result;

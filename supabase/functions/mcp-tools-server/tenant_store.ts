@@ -1,7 +1,7 @@
 /** The tenant store: resolves a key hash to the key's state and its tenant, via one RPC. */
-import { createClient } from "@supabase/supabase-js";
 import { z } from "zod";
 import type { SupabaseAccess } from "./config.ts";
+import { serviceClient } from "./service_client.ts";
 import type { CatalogRow } from "./tools/catalog.ts";
 
 export interface TenantRecord {
@@ -95,10 +95,7 @@ function parseKeyRecord(data: unknown): KeyRecord {
 
 /** The store on Supabase: PostgREST RPC through supabase-js with the service key. */
 export function supabaseTenantStore(access: SupabaseAccess, timeoutMs: number): TenantStore {
-  const client = createClient(access.url, access.key, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: { fetch: withTimeout(timeoutMs) },
-  });
+  const client = serviceClient(access, timeoutMs);
   return {
     async resolveKey(keyHash) {
       let result;
@@ -114,13 +111,5 @@ export function supabaseTenantStore(access: SupabaseAccess, timeoutMs: number): 
       }
       return result.data === null ? null : parseKeyRecord(result.data);
     },
-  };
-}
-
-export function withTimeout(ms: number): typeof fetch {
-  return (input, init) => {
-    const timeout = AbortSignal.timeout(ms);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return fetch(input, { ...init, signal });
   };
 }

@@ -5,6 +5,7 @@
  */
 import { builtinTools } from "./builtin.ts";
 import { conformanceTools } from "./conformance.ts";
+import { crmTools } from "./crm.ts";
 import { httpFamily } from "./http/http_tool.ts";
 import type { ToolDefinition } from "./types.ts";
 
@@ -27,7 +28,7 @@ export interface DataFamily {
 export type ToolFamily = ToolDefinition[] | DataFamily;
 
 /** The families this deployment serves. */
-export const FAMILIES: ToolFamily[] = [builtinTools, conformanceTools, httpFamily];
+export const FAMILIES: ToolFamily[] = [builtinTools, conformanceTools, crmTools, httpFamily];
 
 /** The tools a tenant actually gets, and the key under which their server is cached. */
 export interface ToolSet {

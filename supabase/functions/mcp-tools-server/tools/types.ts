@@ -1,5 +1,6 @@
 /** What a tool is, and what it gets to work with on each call. */
 import type { z } from "zod";
+import type { Database } from "../database.ts";
 import type { TenantSecrets } from "../tenant_secrets.ts";
 import type { GuardedFetch } from "../upstream/guarded_fetch.ts";
 
@@ -16,6 +17,8 @@ export interface TenantContext {
  * isolate. Which tenant they act for always comes from `ToolCallContext.tenant`.
  */
 export interface ToolServices {
+  /** SQL functions in `public`, called with the service key (CRM tools). */
+  db?: Database;
   /** Tenants' upstream credentials, by tenant id and secret name (HTTP tools). */
   tenantSecrets?: TenantSecrets;
   /** The only way tools reach an upstream API: address policy, timeout, size cap. */
