@@ -403,7 +403,7 @@ Deno.test("both: bad Origin → 403; none, localhost or listed origins pass", as
   });
   equal(evil.status, 403);
   equal(JSON.parse(evil.text).code, "ORIGIN_NOT_ALLOWED");
-  for (const origin of ["http://localhost:6274", "http://127.0.0.1:3000", "http://[::1]:8080"]) {
+  for (const origin of [`http://localhost:6274`, `http://127.0.0.1:3000`, `http://[::1]:8080`]) {
     const ok_ = await post(app, listTools(), { key: tenant.key, headers: { origin } });
     equal(ok_.status, 200, `${origin}: ${ok_.text}`);
   }
@@ -436,7 +436,7 @@ Deno.test("both: with a host allow-list, other hosts → 403", async () => {
 });
 
 Deno.test("both: CORS preflight before authentication, CORS headers on errors too", async () => {
-  const origin = "http://localhost:6274";
+  const origin = `http://localhost:6274`;
   const preflight = await fetch(stack.info.mcpUrl, {
     method: "OPTIONS",
     headers: {
