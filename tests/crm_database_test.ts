@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { createTenant, lit, tenantWithKey } from "./support/fixtures.ts";
-import { stack } from "./support/stack.ts";
+import { rest, stack } from "./support/stack.ts";
 
 const TABLES = ["crm_companies", "crm_contacts", "crm_deals", "crm_notes"];
 const FUNCTIONS: Record<string, Record<string, unknown>> = {
@@ -23,17 +23,6 @@ const ROWS: Record<string, Record<string, unknown>> = {
   crm_deals: { title: "x" },
   crm_notes: { body: "x" },
 };
-
-const rest = (path: string, key: string, init: RequestInit = {}) =>
-  fetch(`${stack.info.supabaseUrl}/rest/v1/${path}`, {
-    ...init,
-    headers: {
-      apikey: key,
-      authorization: `Bearer ${key}`,
-      "content-type": "application/json",
-      ...init.headers,
-    },
-  });
 
 const attempt = (sql: string) =>
   stack.psql(sql).then(() => "accepted", (err: Error) => err.message);

@@ -2,18 +2,7 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { sha256Hex } from "../supabase/functions/mcp-tools-server/api_key.ts";
 import { tenantWithKey } from "./support/fixtures.ts";
-import { stack } from "./support/stack.ts";
-
-const rest = (path: string, key: string, init: RequestInit = {}) =>
-  fetch(`${stack.info.supabaseUrl}/rest/v1/${path}`, {
-    ...init,
-    headers: {
-      apikey: key,
-      authorization: `Bearer ${key}`,
-      "content-type": "application/json",
-      ...init.headers,
-    },
-  });
+import { rest, stack } from "./support/stack.ts";
 
 Deno.test("only a SHA-256 of each key and a short display prefix are stored", async () => {
   const t = await tenantWithKey(["echo"]);
