@@ -11,7 +11,7 @@
 import { createMcpHandler, McpServer as SdkServer } from "@modelcontextprotocol/server";
 import { McpServer, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
-import type { ToolCallContext } from "../supabase/functions/mcp-tools-server/tools/types.ts";
+import type { ToolCallContext } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
 import { BENCH_TOOL_NAMES, benchTools } from "./tools.ts";
 
 export const BASELINES = ["lite-shared", "lite-rebuild", "sdk-v2"] as const;

@@ -13,14 +13,14 @@
  */
 import { McpServer, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
-import { createApp } from "../supabase/functions/mcp-tools-server/app.ts";
-import { withChecksum } from "../supabase/functions/mcp-tools-server/api_key.ts";
-import type { Caller } from "../supabase/functions/mcp-tools-server/auth.ts";
+import { createApp } from "../supabase/functions/mcp-tools-server/http/app.ts";
+import { withChecksum } from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
+import type { Caller } from "../supabase/functions/mcp-tools-server/auth/authenticator.ts";
 import { loadConfig } from "../supabase/functions/mcp-tools-server/config.ts";
-import { silentLogger } from "../supabase/functions/mcp-tools-server/log.ts";
-import { buildServer } from "../supabase/functions/mcp-tools-server/mcp_server.ts";
-import type { RequestScope } from "../supabase/functions/mcp-tools-server/protocol/scope.ts";
-import type { KeyRecord } from "../supabase/functions/mcp-tools-server/tenant_store.ts";
+import { silentLogger } from "../supabase/functions/mcp-tools-server/lib/log.ts";
+import { buildServer } from "../supabase/functions/mcp-tools-server/mcp/server.ts";
+import type { RequestScope } from "../supabase/functions/mcp-tools-server/mcp/scope.ts";
+import type { KeyRecord } from "../supabase/functions/mcp-tools-server/data/tenant_store.ts";
 import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
 
 const iterations = Number(Deno.args[0] ?? 20_000);

@@ -9,9 +9,9 @@ const entered = performance.now();
 // Imported dynamically so their cost can be told apart from the runtime's own start.
 const [{ createApp }, { loadConfig, loadSupabaseAccess }, { supabaseTenantStore }, catalogs] =
   await Promise.all([
-    import("../supabase/functions/mcp-tools-server/app.ts"),
+    import("../supabase/functions/mcp-tools-server/http/app.ts"),
     import("../supabase/functions/mcp-tools-server/config.ts"),
-    import("../supabase/functions/mcp-tools-server/tenant_store.ts"),
+    import("../supabase/functions/mcp-tools-server/data/tenant_store.ts"),
     import("./catalog.ts"),
   ]);
 const imported = performance.now();

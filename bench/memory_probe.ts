@@ -4,8 +4,8 @@
  *
  *   deno run --v8-flags=--expose-gc bench/memory_probe.ts [n]
  */
-import { buildServer } from "../supabase/functions/mcp-tools-server/mcp_server.ts";
-import { silentLogger } from "../supabase/functions/mcp-tools-server/log.ts";
+import { buildServer } from "../supabase/functions/mcp-tools-server/mcp/server.ts";
+import { silentLogger } from "../supabase/functions/mcp-tools-server/lib/log.ts";
 import { benchCatalog, benchRows } from "./catalog.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -10,7 +10,7 @@ import {
   structured,
   type ToolCallContext,
   type ToolDefinition,
-} from "../supabase/functions/mcp-tools-server/tools/types.ts";
+} from "../supabase/functions/mcp-tools-server/tools/contract.ts";
 
 export const BENCH_FAMILY = "bench";
 

@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, rejects } from "node:assert/strict";
-import { KeyCache } from "../supabase/functions/mcp-tools-server/key_cache.ts";
-import { LruCache } from "../supabase/functions/mcp-tools-server/server_cache.ts";
+import { KeyCache } from "../supabase/functions/mcp-tools-server/lib/ttl_cache.ts";
+import { LruCache } from "../supabase/functions/mcp-tools-server/lib/lru_cache.ts";
 import { ManualClock } from "./support/clock.ts";
 
 function keyCache(clock: ManualClock, maxEntries = 100) {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { loadConfig, loadSupabaseAccess } from "../supabase/functions/mcp-tools-server/config.ts";
 import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
 import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
-import { defineTool } from "../supabase/functions/mcp-tools-server/tools/types.ts";
+import { defineTool } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
 
 const row = (name: string, version = 1, family = "builtin", definition: unknown = null) => ({
   name,

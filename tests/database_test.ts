@@ -1,6 +1,6 @@
 /** The database side: keys stored hashed, nothing reachable by browser roles through PostgREST. */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { sha256Hex } from "../supabase/functions/mcp-tools-server/api_key.ts";
+import { sha256Hex } from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
 import { tenantWithKey } from "./support/fixtures.ts";
 import { rest, stack } from "./support/stack.ts";
 

@@ -1,9 +1,9 @@
 /** Every refusal is JSON with a stable code, the right status, and nothing internal in it. */
 import { equal, match, ok } from "node:assert/strict";
-import { withChecksum } from "../supabase/functions/mcp-tools-server/api_key.ts";
+import { withChecksum } from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
 import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
 import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
-import { defineTool } from "../supabase/functions/mcp-tools-server/tools/types.ts";
+import { defineTool } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
 import { z } from "zod";
 import { choosePorts } from "../scripts/lib/ports.ts";
 import { inProcessApp, MCP_PATH, registerTools, tenantWithKey } from "./support/fixtures.ts";

@@ -3,7 +3,7 @@
  * server that plays each tenant's API.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import type { Logger } from "../supabase/functions/mcp-tools-server/log.ts";
+import type { Logger } from "../supabase/functions/mcp-tools-server/lib/log.ts";
 import {
   type Resolver,
   systemResolver,

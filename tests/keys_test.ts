@@ -7,7 +7,7 @@ import {
   checksumMatches,
   parseApiKey,
   sha256Hex,
-} from "../supabase/functions/mcp-tools-server/api_key.ts";
+} from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
 import { inProcessApp, lit, tenantWithKey } from "./support/fixtures.ts";
 import { listTools, post } from "./support/mcp_client.ts";
 import { stack } from "./support/stack.ts";

@@ -1,4 +1,4 @@
-import type { Clock } from "../../supabase/functions/mcp-tools-server/clock.ts";
+import type { Clock } from "../../supabase/functions/mcp-tools-server/lib/clock.ts";
 
 /** A clock tests move by hand, so TTL behaviour is checked without sleeping. */
 export class ManualClock implements Clock {

@@ -4,7 +4,7 @@ import type { z } from "zod";
 import {
   ReadOutput,
   WriteOutput,
-} from "../../supabase/functions/mcp-tools-server/tools/crm_schemas.ts";
+} from "../../supabase/functions/mcp-tools-server/tools/crm/schemas.ts";
 import { callTool, post, type RpcReply, type Target } from "./mcp_client.ts";
 
 export const CRM_TOOLS = ["crm_read", "crm_write"];

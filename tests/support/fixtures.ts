@@ -1,19 +1,19 @@
 /** Tenants, keys and in-process apps on the shared test stack. */
-import { createApp } from "../../supabase/functions/mcp-tools-server/app.ts";
+import { createApp } from "../../supabase/functions/mcp-tools-server/http/app.ts";
 import { type Config, loadConfig } from "../../supabase/functions/mcp-tools-server/config.ts";
-import { type Logger, silentLogger } from "../../supabase/functions/mcp-tools-server/log.ts";
-import { createToolServices } from "../../supabase/functions/mcp-tools-server/services.ts";
+import { type Logger, silentLogger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
+import { createToolServices } from "../../supabase/functions/mcp-tools-server/compose.ts";
 import type { Resolver } from "../../supabase/functions/mcp-tools-server/upstream/guarded_fetch.ts";
-import { createMetrics, type Metrics } from "../../supabase/functions/mcp-tools-server/metrics.ts";
+import { createMetrics, type Metrics } from "../../supabase/functions/mcp-tools-server/lib/metrics.ts";
 import {
   supabaseTenantStore,
   type TenantStore,
-} from "../../supabase/functions/mcp-tools-server/tenant_store.ts";
+} from "../../supabase/functions/mcp-tools-server/data/tenant_store.ts";
 import type { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
 import type {
   ToolDefinition,
   ToolServices,
-} from "../../supabase/functions/mcp-tools-server/tools/types.ts";
+} from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
 import { ManualClock } from "./clock.ts";
 import { stack } from "./stack.ts";
 

@@ -1,9 +1,9 @@
 /** Entry point on Supabase Edge Functions (and locally via `deno task dev`). */
-import { createApp } from "./app.ts";
-import { systemClock } from "./clock.ts";
+import { createApp } from "./http/app.ts";
+import { systemClock } from "./lib/clock.ts";
 import { loadConfig, loadSupabaseAccess } from "./config.ts";
-import { createToolServices } from "./services.ts";
-import { supabaseTenantStore } from "./tenant_store.ts";
+import { createToolServices } from "./compose.ts";
+import { supabaseTenantStore } from "./data/tenant_store.ts";
 
 const env = (name: string) => Deno.env.get(name);
 const config = loadConfig(env);

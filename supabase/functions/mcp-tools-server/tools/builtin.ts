@@ -1,6 +1,6 @@
 /** Built-in tools: the smallest set that proves tenant identity reaches tools per request. */
 import { z } from "zod";
-import { defineTool, structured } from "./types.ts";
+import { defineTool, structured } from "./contract.ts";
 
 const tenantInfo = defineTool({
   name: "tenant_info",

@@ -5,9 +5,9 @@
  */
 import { builtinTools } from "./builtin.ts";
 import { conformanceTools } from "./conformance.ts";
-import { crmTools } from "./crm.ts";
-import { httpFamily } from "./http/http_tool.ts";
-import type { ToolDefinition } from "./types.ts";
+import { crmTools } from "./crm/tools.ts";
+import { httpFamily } from "./http/family.ts";
+import type { ToolDefinition } from "./contract.ts";
 
 /** One row of public.tool_catalog, as resolve_api_key returns it. */
 export interface CatalogRow {

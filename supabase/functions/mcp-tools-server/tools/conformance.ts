@@ -4,7 +4,7 @@
  * them; no real tenant gets them by default.
  */
 import { z } from "zod";
-import { defineTool, ToolError } from "./types.ts";
+import { defineTool, ToolError } from "./contract.ts";
 
 const FAMILY = "conformance";
 const noArguments = z.object({});

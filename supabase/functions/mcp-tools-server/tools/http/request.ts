@@ -1,7 +1,7 @@
 /** Arguments → the upstream request: path, query, JSON body and headers, per the definition. */
 import type { HttpDefinition } from "./definition.ts";
 import { pathPlaceholders } from "./definition.ts";
-import { ToolError } from "../types.ts";
+import { ToolError } from "../contract.ts";
 
 export interface PlannedRequest {
   url: URL;

@@ -5,7 +5,7 @@
  * caller.
  */
 import type { UpstreamResponse } from "../../upstream/guarded_fetch.ts";
-import type { ToolResult } from "../types.ts";
+import type { ToolResult } from "../contract.ts";
 import type { HttpDefinition } from "./definition.ts";
 
 /** How much of an error body the caller sees. */

@@ -2,10 +2,10 @@
  * The `http` family: tools defined as data (a `tool_catalog` row), each calling the calling
  * tenant's own upstream API with that tenant's base URL, headers and credentials.
  */
-import { SecretsUnavailableError } from "../../tenant_secrets.ts";
+import { SecretsUnavailableError } from "../../data/tenant_secrets.ts";
 import { UpstreamError } from "../../upstream/guarded_fetch.ts";
 import type { CatalogRow, DataFamily } from "../catalog.ts";
-import { type ToolDefinition, ToolError, type ToolResult } from "../types.ts";
+import { type ToolDefinition, ToolError, type ToolResult } from "../contract.ts";
 import { parseHttpDefinition } from "./definition.ts";
 import { planRequest } from "./request.ts";
 import { redactor, toToolResult } from "./response.ts";

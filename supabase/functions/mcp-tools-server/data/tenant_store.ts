@@ -1,8 +1,8 @@
 /** The tenant store: resolves a key hash to the key's state and its tenant, via one RPC. */
 import { z } from "zod";
-import type { SupabaseAccess } from "./config.ts";
-import { serviceClient } from "./service_client.ts";
-import type { CatalogRow } from "./tools/catalog.ts";
+import type { SupabaseAccess } from "../config.ts";
+import { serviceClient } from "./supabase_client.ts";
+import type { CatalogRow } from "../tools/catalog.ts";
 
 export interface TenantRecord {
   id: string;

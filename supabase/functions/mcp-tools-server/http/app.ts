@@ -4,20 +4,20 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { Authenticator } from "./auth.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import { type Config, SERVER_NAME, SERVER_VERSION } from "./config.ts";
+import { Authenticator } from "../auth/authenticator.ts";
+import { type Clock, systemClock } from "../lib/clock.ts";
+import { type Config, SERVER_NAME, SERVER_VERSION } from "../config.ts";
 import { ApiError, errorResponse } from "./errors.ts";
-import { consoleLogger, type Logger } from "./log.ts";
-import { buildServer, type BuiltServer } from "./mcp_server.ts";
-import { createMetrics, type Metrics } from "./metrics.ts";
-import { cors } from "./protocol/cors.ts";
-import { handleMcp } from "./protocol/front.ts";
-import { checkOrigin } from "./protocol/origin.ts";
-import { LruCache } from "./server_cache.ts";
-import type { TenantStore } from "./tenant_store.ts";
-import { ToolCatalog } from "./tools/catalog.ts";
-import type { ToolServices } from "./tools/types.ts";
+import { consoleLogger, type Logger } from "../lib/log.ts";
+import { buildServer, type BuiltServer } from "../mcp/server.ts";
+import { createMetrics, type Metrics } from "../lib/metrics.ts";
+import { cors } from "./cors.ts";
+import { handleMcp } from "../mcp/front.ts";
+import { checkOrigin } from "./origin.ts";
+import { LruCache } from "../lib/lru_cache.ts";
+import type { TenantStore } from "../data/tenant_store.ts";
+import { ToolCatalog } from "../tools/catalog.ts";
+import type { ToolServices } from "../tools/contract.ts";
 
 export const BASE_PATH = "/mcp-tools-server";
 

@@ -4,7 +4,7 @@
  * Then the answer becomes an SSE stream scoped to this request: the notifications, then the
  * response. Nothing is shared between requests, so one caller's messages can't reach another.
  */
-import type { RequestId } from "./jsonrpc.ts";
+import type { RequestId } from "./protocol/jsonrpc.ts";
 
 export interface Channel {
   /** Sends a notification on this request's response stream, opening the stream on first use. */

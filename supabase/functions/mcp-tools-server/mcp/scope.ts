@@ -1,7 +1,7 @@
 /** What the front learned about one request, handed to the tool that serves it. */
-import type { LogLevel } from "../tools/types.ts";
-import type { Era } from "./era.ts";
-import type { RequestId } from "./jsonrpc.ts";
+import type { LogLevel } from "../tools/contract.ts";
+import type { Era } from "./protocol/era.ts";
+import type { RequestId } from "./protocol/jsonrpc.ts";
 import type { Channel } from "./stream.ts";
 
 export interface RequestScope {

@@ -3,15 +3,15 @@
  * notes). The tenant is the caller's, from the request: no argument names a tenant, and every
  * query goes through crmStore, which is bound to it.
  */
-import { crmStore } from "./crm_store.ts";
+import { crmStore } from "./store.ts";
 import {
   ReadInput,
   ReadOutput,
   WriteInput,
   type WriteOperation,
   WriteOutput,
-} from "./crm_schemas.ts";
-import { defineTool, structured, ToolError } from "./types.ts";
+} from "./schemas.ts";
+import { defineTool, structured, ToolError } from "../contract.ts";
 
 const crmRead = defineTool({
   name: "crm_read",

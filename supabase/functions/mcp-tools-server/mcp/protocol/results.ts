@@ -2,7 +2,7 @@
  * Results the front answers itself (server/discover, initialize) and the fields the 2026-07-28
  * revision adds to every result. All static parts are built once per isolate.
  */
-import { SERVER_NAME, SERVER_VERSION } from "../config.ts";
+import { SERVER_NAME, SERVER_VERSION } from "../../config.ts";
 import { LATEST_LEGACY_VERSION, LEGACY_VERSIONS, META, SUPPORTED_VERSIONS } from "./versions.ts";
 
 export const SERVER_INFO = Object.freeze({ name: SERVER_NAME, version: SERVER_VERSION });

@@ -1,10 +1,10 @@
 /** The tools' shared services, built once per isolate from the configuration. */
-import type { Clock } from "./clock.ts";
+import type { Clock } from "./lib/clock.ts";
 import { type Config, SERVER_NAME, SERVER_VERSION, type SupabaseAccess } from "./config.ts";
-import { supabaseDatabase } from "./database.ts";
-import { serviceClient } from "./service_client.ts";
-import { cachedTenantSecrets, supabaseTenantSecrets } from "./tenant_secrets.ts";
-import type { ToolServices } from "./tools/types.ts";
+import { supabaseDatabase } from "./data/rpc.ts";
+import { serviceClient } from "./data/supabase_client.ts";
+import { cachedTenantSecrets, supabaseTenantSecrets } from "./data/tenant_secrets.ts";
+import type { ToolServices } from "./tools/contract.ts";
 import { AllowList } from "./upstream/address_policy.ts";
 import { createGuardedFetch, type Resolver } from "./upstream/guarded_fetch.ts";
 

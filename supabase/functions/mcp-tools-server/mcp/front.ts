@@ -3,11 +3,11 @@
  * speaks. It answers what needs no tools itself (server/discover, initialize, ping, refusals)
  * and hands tools/list and tools/call to the caller's cached server.
  */
-import type { Caller } from "../auth.ts";
-import { ApiError } from "../errors.ts";
-import type { BuiltServer } from "../mcp_server.ts";
-import { LOG_LEVELS, type LogLevel } from "../tools/types.ts";
-import { detectEra, type Era } from "./era.ts";
+import type { Caller } from "../auth/authenticator.ts";
+import { ApiError } from "../http/errors.ts";
+import type { BuiltServer } from "./server.ts";
+import { LOG_LEVELS, type LogLevel } from "../tools/contract.ts";
+import { detectEra, type Era } from "./protocol/era.ts";
 import {
   errorResponse,
   invalidRequest,
@@ -17,12 +17,12 @@ import {
   ProtocolError,
   type RequestId,
   resultResponse,
-} from "./jsonrpc.ts";
-import { missingCapabilities, readModernRequest } from "./modern.ts";
-import { checkMirroredParams } from "./param_headers.ts";
-import { DISCOVER_RESULT, initializeResult } from "./results.ts";
+} from "./protocol/jsonrpc.ts";
+import { missingCapabilities, readModernRequest } from "./protocol/modern.ts";
+import { checkMirroredParams } from "./protocol/param_headers.ts";
+import { DISCOVER_RESULT, initializeResult } from "./protocol/results.ts";
 import { respondLazily } from "./stream.ts";
-import { LEGACY_VERSIONS, MODERN_VERSION, RPC_ERROR, SUPPORTED_VERSIONS } from "./versions.ts";
+import { LEGACY_VERSIONS, MODERN_VERSION, RPC_ERROR, SUPPORTED_VERSIONS } from "./protocol/versions.ts";
 
 type RpcRequest = Extract<Message, { kind: "request" }>;
 

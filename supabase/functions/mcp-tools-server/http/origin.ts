@@ -3,7 +3,7 @@
  * MCP endpoint. A request without Origin comes from a non-browser client and is allowed (the API
  * key still decides); localhost origins are allowed for local tools; anything else must be listed.
  */
-import { ApiError } from "../errors.ts";
+import { ApiError } from "./errors.ts";
 
 export interface OriginPolicy {
   allowedOrigins: readonly string[] | "*";

@@ -5,10 +5,10 @@
  * isolate and never logged: errors here name tenants and secret names, never values.
  */
 import { z } from "zod";
-import type { Clock } from "./clock.ts";
-import type { SupabaseAccess } from "./config.ts";
-import { KeyCache } from "./key_cache.ts";
-import { serviceClient } from "./service_client.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { SupabaseAccess } from "../config.ts";
+import { KeyCache } from "../lib/ttl_cache.ts";
+import { serviceClient } from "./supabase_client.ts";
 
 export interface TenantSecrets {
   /**

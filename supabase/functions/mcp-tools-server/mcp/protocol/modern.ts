@@ -2,7 +2,7 @@
  * What a 2026-07-28 request must carry: `_meta` with its protocol version and client
  * capabilities, a matching MCP-Protocol-Version header, and mirrored method/name headers.
  */
-import { LOG_LEVELS, type LogLevel } from "../tools/types.ts";
+import { LOG_LEVELS, type LogLevel } from "../../tools/contract.ts";
 import { checkMirroredHeaders } from "./headers.ts";
 import { isObject, type Message, ProtocolError } from "./jsonrpc.ts";
 import { META, MODERN_VERSION, RPC_ERROR, SUPPORTED_VERSIONS } from "./versions.ts";

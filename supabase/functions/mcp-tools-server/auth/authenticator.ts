@@ -3,16 +3,16 @@
  * The cache holds the derived Caller, so a warm request costs one SHA-256 and one Map lookup.
  */
 import { checksumMatches, type ParsedKey, sha256Hex } from "./api_key.ts";
-import type { Clock } from "./clock.ts";
-import type { Config } from "./config.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { Config } from "../config.ts";
 import { readApiKey } from "./credentials.ts";
-import { ApiError } from "./errors.ts";
-import { KeyCache } from "./key_cache.ts";
-import type { Logger } from "./log.ts";
-import type { Metrics } from "./metrics.ts";
-import type { ToolCatalog, ToolSet } from "./tools/catalog.ts";
-import type { TenantContext } from "./tools/types.ts";
-import { type KeyRecord, StoreUnavailableError, type TenantStore } from "./tenant_store.ts";
+import { ApiError } from "../http/errors.ts";
+import { KeyCache } from "../lib/ttl_cache.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Metrics } from "../lib/metrics.ts";
+import type { ToolCatalog, ToolSet } from "../tools/catalog.ts";
+import type { TenantContext } from "../tools/contract.ts";
+import { type KeyRecord, StoreUnavailableError, type TenantStore } from "../data/tenant_store.ts";
 
 export interface Caller {
   keyId: string;

@@ -1,6 +1,6 @@
 /** The one way the function talks to Supabase: supabase-js with the service key and a deadline. */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
-import type { SupabaseAccess } from "./config.ts";
+import type { SupabaseAccess } from "../config.ts";
 
 /** A server-side client: no session handling, every request aborted after `timeoutMs`. */
 export function serviceClient(access: SupabaseAccess, timeoutMs: number): SupabaseClient {

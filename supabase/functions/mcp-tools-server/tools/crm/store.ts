@@ -2,9 +2,9 @@
  * CRM data access for one call. Bound to the caller's tenant when created, so no method takes a
  * tenant id: every SQL function gets `p_tenant_id` from here and from nowhere else.
  */
-import { DatabaseError, DatabaseUnavailableError } from "../database.ts";
-import type { Entity, ReadFilters } from "./crm_schemas.ts";
-import { type ToolCallContext, ToolError } from "./types.ts";
+import { DatabaseError, DatabaseUnavailableError } from "../../data/rpc.ts";
+import type { Entity, ReadFilters } from "./schemas.ts";
+import { type ToolCallContext, ToolError } from "../contract.ts";
 import type { z } from "zod";
 
 type Json = Record<string, unknown>;

@@ -5,14 +5,14 @@
  */
 import { type Ctx, McpServer, RpcError, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
-import type { Caller } from "./auth.ts";
-import { SERVER_NAME, SERVER_VERSION } from "./config.ts";
-import type { Logger } from "./log.ts";
+import type { Caller } from "../auth/authenticator.ts";
+import { SERVER_NAME, SERVER_VERSION } from "../config.ts";
+import type { Logger } from "../lib/log.ts";
 import { isObject } from "./protocol/jsonrpc.ts";
 import { type MirroredParam, mirroredParams } from "./protocol/param_headers.ts";
 import { modernResult } from "./protocol/results.ts";
-import type { RequestScope } from "./protocol/scope.ts";
-import type { ToolSet } from "./tools/catalog.ts";
+import type { RequestScope } from "./scope.ts";
+import type { ToolSet } from "../tools/catalog.ts";
 import {
   LOG_LEVELS,
   type LogLevel,
@@ -21,7 +21,7 @@ import {
   ToolError,
   type ToolResult,
   type ToolServices,
-} from "./tools/types.ts";
+} from "../tools/contract.ts";
 
 /** A tool as this server serves it. */
 export interface ServedTool {

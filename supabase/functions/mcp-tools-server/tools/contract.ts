@@ -1,7 +1,7 @@
 /** What a tool is, and what it gets to work with on each call. */
 import type { z } from "zod";
-import type { Database } from "../database.ts";
-import type { TenantSecrets } from "../tenant_secrets.ts";
+import type { Database } from "../data/rpc.ts";
+import type { TenantSecrets } from "../data/tenant_secrets.ts";
 import type { GuardedFetch } from "../upstream/guarded_fetch.ts";
 
 /** The caller as tools see it: resolved from the API key on this request, never from arguments. */
