@@ -2,6 +2,7 @@
 //
 // Arguments go to `deno test` (a filter, files); without file arguments it runs tests/.
 // Tests reach the stack through the TEST_STACK variable (see connectStack in stack.ts).
+// Runs naming only tests/unit start no stack at all: those tests need no Postgres.
 
 import { join } from "node:path";
 import { countJunit, summaryLine } from "./lib/junit.ts";
@@ -26,6 +27,17 @@ function testArgs(args: string[]): string[] {
   return namesPaths ? args : [...args, join(ROOT, "tests")];
 }
 
+/** Whether every file or folder named lies under tests/unit (then no stack is needed). */
+function unitOnly(paths: string[]): boolean {
+  const unit = join(ROOT, "tests", "unit");
+  const named = paths.filter((arg) => !arg.startsWith("-") && exists(arg));
+  return named.length > 0 &&
+    named.every((path) => {
+      const full = Deno.realPathSync(path);
+      return full === unit || full.startsWith(unit + "/");
+    });
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
   const interrupted = new AbortController();
@@ -41,16 +53,19 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
-  let stack: Stack;
-  try {
-    stack = await startStack({ functionEnv: FUNCTION_ENV, signal: interrupted.signal });
-  } catch (err) {
-    if (interrupted.signal.aborted) return 130;
-    console.error(err instanceof StackError ? err.message : err);
-    return 1;
+  const args = testArgs(Deno.args);
+  let stack: Stack | undefined;
+  if (!unitOnly(args)) {
+    try {
+      stack = await startStack({ functionEnv: FUNCTION_ENV, signal: interrupted.signal });
+    } catch (err) {
+      if (interrupted.signal.aborted) return 130;
+      console.error(err instanceof StackError ? err.message : err);
+      return 1;
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.error(`test stack ready in ${seconds}s at ${stack.supabaseUrl}`);
   }
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.error(`test stack ready in ${seconds}s at ${stack.supabaseUrl}`);
 
   const reportDir = await Deno.makeTempDir({ prefix: "mcp-test-report-" });
   const junit = join(reportDir, "junit.xml");
@@ -58,14 +73,17 @@ async function main(): Promise<number> {
   try {
     if (!interrupted.signal.aborted) {
       testRun = new Deno.Command(Deno.execPath(), {
-        args: ["test", "-A", `--junit-path=${junit}`, ...testArgs(Deno.args)],
-        env: { TEST_STACK: JSON.stringify(testStackInfo(stack)), DENO_NO_UPDATE_CHECK: "1" },
+        args: ["test", "-A", `--junit-path=${junit}`, ...args],
+        env: {
+          DENO_NO_UPDATE_CHECK: "1",
+          ...(stack ? { TEST_STACK: JSON.stringify(testStackInfo(stack)) } : {}),
+        },
         stdin: "null",
       }).spawn();
       code = (await testRun.status).code;
     }
   } finally {
-    await stack.stop();
+    await stack?.stop();
   }
 
   try {

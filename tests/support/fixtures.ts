@@ -4,7 +4,10 @@ import { type Config, loadConfig } from "../../supabase/functions/mcp-tools-serv
 import { type Logger, silentLogger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
 import { createToolServices } from "../../supabase/functions/mcp-tools-server/compose.ts";
 import type { Resolver } from "../../supabase/functions/mcp-tools-server/upstream/guarded_fetch.ts";
-import { createMetrics, type Metrics } from "../../supabase/functions/mcp-tools-server/lib/metrics.ts";
+import {
+  createMetrics,
+  type Metrics,
+} from "../../supabase/functions/mcp-tools-server/lib/metrics.ts";
 import {
   supabaseTenantStore,
   type TenantStore,

@@ -1,10 +1,24 @@
-/** The stack `deno task test` started for this run (Postgres, PostgREST, gateway, function). */
-import { connectStack } from "../../scripts/stack.ts";
+/**
+ * The stack `deno task test` started for this run (Postgres, PostgREST, gateway, function),
+ * connected on first use: unit tests import nothing from here and run without it.
+ */
+import { type ConnectedStack, connectStack } from "../../scripts/stack.ts";
 
-export const stack = connectStack();
+let connected: ConnectedStack | undefined;
+const connect = () => connected ??= connectStack();
 
-/** The key cache TTL the test runner gave the function processes. */
-export const FUNCTION_TTL_MS = Number(stack.info.functionEnv.TENANT_CACHE_TTL_MS ?? 30_000);
+export const stack: ConnectedStack = {
+  get info() {
+    return connect().info;
+  },
+  psql: (sql) => connect().psql(sql),
+  startFunction: (env, entry) => connect().startFunction(env, entry),
+};
+
+/** The key cache TTL the test runner gave the function processes (read only when used). */
+export function functionTtlMs(): number {
+  return Number(connect().info.functionEnv.TENANT_CACHE_TTL_MS ?? 30_000);
+}
 
 /** A PostgREST request through the gateway, as a browser or supabase-js would send it. */
 export const rest = (path: string, key: string, init: RequestInit = {}) =>

@@ -22,7 +22,12 @@ import { missingCapabilities, readModernRequest } from "./protocol/modern.ts";
 import { checkMirroredParams } from "./protocol/param_headers.ts";
 import { DISCOVER_RESULT, initializeResult } from "./protocol/results.ts";
 import { respondLazily } from "./stream.ts";
-import { LEGACY_VERSIONS, MODERN_VERSION, RPC_ERROR, SUPPORTED_VERSIONS } from "./protocol/versions.ts";
+import {
+  LEGACY_VERSIONS,
+  MODERN_VERSION,
+  RPC_ERROR,
+  SUPPORTED_VERSIONS,
+} from "./protocol/versions.ts";
 
 type RpcRequest = Extract<Message, { kind: "request" }>;
 

@@ -4,13 +4,7 @@
  * query goes through crmStore, which is bound to it.
  */
 import { crmStore } from "./store.ts";
-import {
-  ReadInput,
-  ReadOutput,
-  WriteInput,
-  type WriteOperation,
-  WriteOutput,
-} from "./schemas.ts";
+import { ReadInput, ReadOutput, WriteInput, type WriteOperation, WriteOutput } from "./schemas.ts";
 import { defineTool, structured, ToolError } from "../contract.ts";
 
 const crmRead = defineTool({

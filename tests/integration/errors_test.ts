@@ -1,12 +1,12 @@
 /** Every refusal is JSON with a stable code, the right status, and nothing internal in it. */
 import { equal, match, ok } from "node:assert/strict";
-import { withChecksum } from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
-import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
-import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
-import { defineTool } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
+import { withChecksum } from "../../supabase/functions/mcp-tools-server/auth/api_key.ts";
+import { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
+import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
 import { z } from "zod";
-import { choosePorts } from "../scripts/lib/ports.ts";
-import { inProcessApp, MCP_PATH, registerTools, tenantWithKey } from "./support/fixtures.ts";
+import { choosePorts } from "../../scripts/lib/ports.ts";
+import { inProcessApp, MCP_PATH, registerTools, tenantWithKey } from "../support/fixtures.ts";
 import {
   callTool,
   listTools,
@@ -14,8 +14,8 @@ import {
   reply,
   type RpcReply,
   type Target,
-} from "./support/mcp_client.ts";
-import { stack } from "./support/stack.ts";
+} from "../support/mcp_client.ts";
+import { stack } from "../support/stack.ts";
 
 const mcpUrl = stack.info.mcpUrl;
 

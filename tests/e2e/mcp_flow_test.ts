@@ -1,8 +1,8 @@
 /** End to end through the gateway and the function process, as an agent would call it. */
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { tenantWithKey } from "./support/fixtures.ts";
-import { callTool, initialize, listTools, post, toolNames } from "./support/mcp_client.ts";
-import { FUNCTION_TTL_MS, stack } from "./support/stack.ts";
+import { tenantWithKey } from "../support/fixtures.ts";
+import { callTool, initialize, listTools, post, toolNames } from "../support/mcp_client.ts";
+import { functionTtlMs, stack } from "../support/stack.ts";
 
 const mcpUrl = stack.info.mcpUrl;
 
@@ -115,7 +115,7 @@ Deno.test("metrics need the metrics token and count server builds per process", 
   for (let i = 0; i < 5; i++) {
     equal((await post(mcpUrl, callTool("echo", { text: `${i}` }), { key: t.key })).status, 200);
   }
-  const windows = 1 + Math.floor((performance.now() - started) / FUNCTION_TTL_MS);
+  const windows = 1 + Math.floor((performance.now() - started) / functionTtlMs());
   const after = await metrics();
   ok(after.requests - before.requests >= 5);
   ok(after.serverBuilds - before.serverBuilds <= 1, "one build at most for one tool set");

@@ -5,10 +5,10 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { choosePorts } from "../scripts/lib/ports.ts";
-import { callTool, listTools, post, toolNames } from "./support/mcp_client.ts";
+import { choosePorts } from "../../scripts/lib/ports.ts";
+import { callTool, listTools, post, toolNames } from "../support/mcp_client.ts";
 
-const ROOT = join(import.meta.dirname!, "..");
+const ROOT = join(import.meta.dirname!, "..", "..");
 
 function startDev(home: string, env: Record<string, string> = {}) {
   const ports = choosePorts({ gateway: undefined, db: undefined });

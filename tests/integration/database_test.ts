@@ -1,8 +1,8 @@
 /** The database side: keys stored hashed, nothing reachable by browser roles through PostgREST. */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { sha256Hex } from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
-import { tenantWithKey } from "./support/fixtures.ts";
-import { rest, stack } from "./support/stack.ts";
+import { sha256Hex } from "../../supabase/functions/mcp-tools-server/auth/api_key.ts";
+import { tenantWithKey } from "../support/fixtures.ts";
+import { rest, stack } from "../support/stack.ts";
 
 Deno.test("only a SHA-256 of each key and a short display prefix are stored", async () => {
   const t = await tenantWithKey(["echo"]);

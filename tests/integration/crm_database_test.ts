@@ -3,8 +3,8 @@
  * tenants whoever writes the row, admin-readable constraints and comments, and cascades.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { createTenant, lit, tenantWithKey } from "./support/fixtures.ts";
-import { rest, stack } from "./support/stack.ts";
+import { createTenant, lit, tenantWithKey } from "../support/fixtures.ts";
+import { rest, stack } from "../support/stack.ts";
 
 const TABLES = ["crm_companies", "crm_contacts", "crm_deals", "crm_notes"];
 const FUNCTIONS: Record<string, Record<string, unknown>> = {

@@ -4,9 +4,9 @@
  * gateway with the test stack's real, short TTL for the whole path.
  */
 import { equal } from "node:assert/strict";
-import { inProcessApp, issueKey, tenantWithKey } from "./support/fixtures.ts";
-import { callTool, listTools, post, toolNames } from "./support/mcp_client.ts";
-import { FUNCTION_TTL_MS, stack } from "./support/stack.ts";
+import { inProcessApp, issueKey, tenantWithKey } from "../support/fixtures.ts";
+import { callTool, listTools, post, toolNames } from "../support/mcp_client.ts";
+import { functionTtlMs, stack } from "../support/stack.ts";
 
 const TTL = 10_000;
 
@@ -87,7 +87,7 @@ Deno.test("through the gateway: revocation and disabling land within the configu
   await stack.psql(`
     update public.api_keys set revoked_at = now() where tenant_id = '${revoked.id}';
     update public.tenants set status = 'disabled' where id = '${disabled.id}';`);
-  await new Promise((resolve) => setTimeout(resolve, FUNCTION_TTL_MS + 100));
+  await new Promise((resolve) => setTimeout(resolve, functionTtlMs() + 100));
   equal(await code(post(url, listTools(), { key: revoked.key })), "KEY_REVOKED");
   equal(await code(post(url, listTools(), { key: disabled.key })), "TENANT_DISABLED");
 });

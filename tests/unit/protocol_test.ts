@@ -5,10 +5,10 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { z } from "zod";
-import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
-import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
-import { defineTool } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
-import { inProcessApp, registerTools, tenantWithKey } from "./support/fixtures.ts";
+import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
+import { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
+import { inProcessApp, registerTools, tenantWithKey } from "../support/fixtures.ts";
 import {
   callTool,
   initialize,
@@ -17,8 +17,8 @@ import {
   rpc,
   type RpcReply,
   type Target,
-} from "./support/mcp_client.ts";
-import { stack } from "./support/stack.ts";
+} from "../support/mcp_client.ts";
+import { stack } from "../support/stack.ts";
 
 const MODERN = "2026-07-28";
 const TOOLS = ["echo", "tenant_info", "test_logging_tool", "test_missing_capability"];

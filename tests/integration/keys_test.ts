@@ -7,10 +7,10 @@ import {
   checksumMatches,
   parseApiKey,
   sha256Hex,
-} from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
-import { inProcessApp, lit, tenantWithKey } from "./support/fixtures.ts";
-import { listTools, post } from "./support/mcp_client.ts";
-import { stack } from "./support/stack.ts";
+} from "../../supabase/functions/mcp-tools-server/auth/api_key.ts";
+import { inProcessApp, lit, tenantWithKey } from "../support/fixtures.ts";
+import { listTools, post } from "../support/mcp_client.ts";
+import { stack } from "../support/stack.ts";
 
 const TTL = 10_000;
 

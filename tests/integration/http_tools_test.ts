@@ -3,16 +3,16 @@
  * server that plays each tenant's API.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import type { Logger } from "../supabase/functions/mcp-tools-server/lib/log.ts";
+import type { Logger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
 import {
   type Resolver,
   systemResolver,
-} from "../supabase/functions/mcp-tools-server/upstream/guarded_fetch.ts";
-import { type FakeApi, startFakeApi } from "./support/fake_api.ts";
-import { inProcessApp, lit } from "./support/fixtures.ts";
-import { addHttpTool, httpTenant, setSecret } from "./support/http_fixtures.ts";
-import { callTool, listTools, post, toolNames } from "./support/mcp_client.ts";
-import { stack } from "./support/stack.ts";
+} from "../../supabase/functions/mcp-tools-server/upstream/guarded_fetch.ts";
+import { type FakeApi, startFakeApi } from "../support/fake_api.ts";
+import { inProcessApp, lit } from "../support/fixtures.ts";
+import { addHttpTool, httpTenant, setSecret } from "../support/http_fixtures.ts";
+import { callTool, listTools, post, toolNames } from "../support/mcp_client.ts";
+import { stack } from "../support/stack.ts";
 
 const ORDERS_GET = {
   method: "GET",

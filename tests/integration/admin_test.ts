@@ -5,11 +5,11 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { parseWhen } from "../scripts/admin.ts";
-import { FUNCTION_TTL_MS, stack } from "./support/stack.ts";
-import { callTool, listTools, post, toolNames } from "./support/mcp_client.ts";
+import { parseWhen } from "../../scripts/admin.ts";
+import { functionTtlMs, stack } from "../support/stack.ts";
+import { callTool, listTools, post, toolNames } from "../support/mcp_client.ts";
 
-const SCRIPT = join(import.meta.dirname!, "..", "scripts", "admin.ts");
+const SCRIPT = join(import.meta.dirname!, "..", "..", "scripts", "admin.ts");
 const hosted = {
   SUPABASE_URL: stack.info.supabaseUrl,
   SUPABASE_SERVICE_ROLE_KEY: stack.info.serviceRoleKey,
@@ -48,7 +48,7 @@ const ok0 = (run: Run) => {
 };
 
 const slug = () => `adm-${Date.now().toString(36)}`;
-const wait = () => new Promise((resolve) => setTimeout(resolve, FUNCTION_TTL_MS + 100));
+const wait = () => new Promise((resolve) => setTimeout(resolve, functionTtlMs() + 100));
 const status = async (key: string) => {
   const reply = await post(stack.info.mcpUrl, listTools(), { key });
   return reply.status === 200 ? "OK" : reply.body.code;

@@ -1,9 +1,12 @@
 import { deepStrictEqual, equal, match, notEqual, throws } from "node:assert/strict";
 import { z } from "zod";
-import { loadConfig, loadSupabaseAccess } from "../supabase/functions/mcp-tools-server/config.ts";
-import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
-import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
-import { defineTool } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
+import {
+  loadConfig,
+  loadSupabaseAccess,
+} from "../../supabase/functions/mcp-tools-server/config.ts";
+import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
+import { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
 
 const row = (name: string, version = 1, family = "builtin", definition: unknown = null) => ({
   name,

@@ -5,15 +5,15 @@
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { conformanceTools } from "../supabase/functions/mcp-tools-server/tools/conformance.ts";
-import { authProxy } from "./support/auth_proxy.ts";
-import { type ConformanceRun, failedChecks, runConformance } from "./support/conformance.ts";
-import { tenantWithKey } from "./support/fixtures.ts";
-import { stack } from "./support/stack.ts";
+import { conformanceTools } from "../../supabase/functions/mcp-tools-server/tools/conformance.ts";
+import { authProxy } from "../support/auth_proxy.ts";
+import { type ConformanceRun, failedChecks, runConformance } from "../support/conformance.ts";
+import { tenantWithKey } from "../support/fixtures.ts";
+import { stack } from "../support/stack.ts";
 
 // Pinned in the root deno.json, so `deno install` caches both CLIs.
 const { imports } = JSON.parse(
-  await Deno.readTextFile(join(import.meta.dirname!, "..", "deno.json")),
+  await Deno.readTextFile(join(import.meta.dirname!, "..", "..", "deno.json")),
 );
 const CONFORMANCE_NEXT: string = imports["mcp-conformance"];
 const CONFORMANCE_STABLE: string = imports["mcp-conformance-stable"];
@@ -146,6 +146,8 @@ Deno.test("conformance: official suites pass at 2026-07-28, 2025-11-25 and 0.1.1
 });
 
 Deno.test("conformance: the fixture tools are never enabled by the seed", async () => {
-  const seed = await Deno.readTextFile(join(import.meta.dirname!, "..", "supabase", "seed.sql"));
+  const seed = await Deno.readTextFile(
+    join(import.meta.dirname!, "..", "..", "supabase", "seed.sql"),
+  );
   for (const tool of conformanceTools) ok(!seed.includes(tool.name), `${tool.name} in seed.sql`);
 });

@@ -5,11 +5,11 @@
  */
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { z } from "zod";
-import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
-import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
-import { defineTool } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
-import { inProcessApp, registerTools, tenantWithKey } from "./support/fixtures.ts";
-import { callTool, initialize, listTools, post, rpc, toolNames } from "./support/mcp_client.ts";
+import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
+import { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
+import { inProcessApp, registerTools, tenantWithKey } from "../support/fixtures.ts";
+import { callTool, initialize, listTools, post, rpc, toolNames } from "../support/mcp_client.ts";
 
 Deno.test("repeated requests for one tenant build one server", async () => {
   const app = inProcessApp();

@@ -5,12 +5,12 @@
  */
 import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { z } from "zod";
-import { builtinTools } from "../supabase/functions/mcp-tools-server/tools/builtin.ts";
-import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
-import { defineTool } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
-import { createTenant, inProcessApp, issueKey, lit, registerTools } from "./support/fixtures.ts";
-import { listTools, post } from "./support/mcp_client.ts";
-import { stack } from "./support/stack.ts";
+import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
+import { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
+import { createTenant, inProcessApp, issueKey, lit, registerTools } from "../support/fixtures.ts";
+import { listTools, post } from "../support/mcp_client.ts";
+import { stack } from "../support/stack.ts";
 
 const attempt = (sql: string) =>
   stack.psql(sql).then(() => "accepted", (err: Error) => err.message);

@@ -4,14 +4,14 @@ import {
   AllowList,
   forbiddenAddressReason,
   forbiddenNameReason,
-} from "../supabase/functions/mcp-tools-server/upstream/address_policy.ts";
+} from "../../supabase/functions/mcp-tools-server/upstream/address_policy.ts";
 import {
   createGuardedFetch,
   type Resolver,
   UpstreamError,
   type UpstreamRequest,
-} from "../supabase/functions/mcp-tools-server/upstream/guarded_fetch.ts";
-import { startFakeApi } from "./support/fake_api.ts";
+} from "../../supabase/functions/mcp-tools-server/upstream/guarded_fetch.ts";
+import { startFakeApi } from "../support/fake_api.ts";
 
 Deno.test("address policy: non-public IPv4 and IPv6 forms are refused, public ones pass", () => {
   const refused = [

@@ -10,8 +10,8 @@ import {
   StreamableHTTPClientTransport as TransportV2,
   type VersionNegotiationMode,
 } from "@modelcontextprotocol/client";
-import { tenantWithKey } from "./support/fixtures.ts";
-import { stack } from "./support/stack.ts";
+import { tenantWithKey } from "../support/fixtures.ts";
+import { stack } from "../support/stack.ts";
 
 const TOOLS = ["echo", "tenant_info", "test_tool_with_progress"];
 

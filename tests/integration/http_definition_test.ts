@@ -4,10 +4,10 @@
  * config requirements, and secrets that stay encrypted, per tenant, and out of the API roles' reach.
  */
 import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
-import { parseHttpDefinition } from "../supabase/functions/mcp-tools-server/tools/http/definition.ts";
-import { createTenant, lit } from "./support/fixtures.ts";
-import { addHttpTool, httpTenant, setSecret, uniqueName } from "./support/http_fixtures.ts";
-import { stack } from "./support/stack.ts";
+import { parseHttpDefinition } from "../../supabase/functions/mcp-tools-server/tools/http/definition.ts";
+import { createTenant, lit } from "../support/fixtures.ts";
+import { addHttpTool, httpTenant, setSecret, uniqueName } from "../support/http_fixtures.ts";
+import { stack } from "../support/stack.ts";
 
 const GOOD = {
   method: "GET",

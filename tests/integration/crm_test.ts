@@ -4,15 +4,15 @@
  * pagination, archive semantics and the answers an agent gets when something is wrong.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { createToolServices } from "../supabase/functions/mcp-tools-server/compose.ts";
-import { systemClock } from "../supabase/functions/mcp-tools-server/lib/clock.ts";
-import { loadConfig } from "../supabase/functions/mcp-tools-server/config.ts";
-import { choosePorts } from "../scripts/lib/ports.ts";
-import { CRM_TOOLS, crmAs, invalidParamsOf, resultOf, toolErrorOf } from "./support/crm.ts";
-import { inProcessApp, tenantWithKey } from "./support/fixtures.ts";
-import { callTool, listTools, post, toolNames } from "./support/mcp_client.ts";
-import { stack } from "./support/stack.ts";
-import { ReadOutput } from "../supabase/functions/mcp-tools-server/tools/crm/schemas.ts";
+import { createToolServices } from "../../supabase/functions/mcp-tools-server/compose.ts";
+import { systemClock } from "../../supabase/functions/mcp-tools-server/lib/clock.ts";
+import { loadConfig } from "../../supabase/functions/mcp-tools-server/config.ts";
+import { choosePorts } from "../../scripts/lib/ports.ts";
+import { CRM_TOOLS, crmAs, invalidParamsOf, resultOf, toolErrorOf } from "../support/crm.ts";
+import { inProcessApp, tenantWithKey } from "../support/fixtures.ts";
+import { callTool, listTools, post, toolNames } from "../support/mcp_client.ts";
+import { stack } from "../support/stack.ts";
+import { ReadOutput } from "../../supabase/functions/mcp-tools-server/tools/crm/schemas.ts";
 
 const app = inProcessApp();
 const MISSING = "6a1e7c0e-5b1f-4c4e-9a57-0d1f9a3b2c11";

@@ -4,9 +4,9 @@
  * for their own tenant, and no id of another tenant's record leads anywhere.
  */
 import { deepStrictEqual, equal, match } from "node:assert/strict";
-import { CRM_TOOLS, crmAs, invalidParamsOf, toolErrorOf } from "./support/crm.ts";
-import { inProcessApp, tenantWithKey } from "./support/fixtures.ts";
-import { stack } from "./support/stack.ts";
+import { CRM_TOOLS, crmAs, invalidParamsOf, toolErrorOf } from "../support/crm.ts";
+import { inProcessApp, tenantWithKey } from "../support/fixtures.ts";
+import { stack } from "../support/stack.ts";
 
 type Crm = ReturnType<typeof crmAs>;
 
