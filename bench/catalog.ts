@@ -1,9 +1,9 @@
 /** The function's catalog plus the bench family: what the measured function serves. */
 import {
   type CatalogRow,
-  FAMILIES,
   ToolCatalog,
 } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
 import { benchTools } from "./tools.ts";
 
 export function benchCatalog(): ToolCatalog {

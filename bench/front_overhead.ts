@@ -11,6 +11,7 @@
  *   app: 2026 tools/call  the whole path with _meta and header validation, result decoration
  *   app: 2026 tools/list  the same for a listing (caching hints, serverInfo)
  */
+import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
 import { McpServer, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
 import { createApp } from "../supabase/functions/mcp-tools-server/http/app.ts";
@@ -98,7 +99,7 @@ lite.tool("echo", {
 const liteHandler = new StreamableHttpTransport().bind(lite);
 
 // The function's own server for the tool set, dispatched as the front does.
-const { toolSet } = new ToolCatalog().toolSet(rows);
+const { toolSet } = new ToolCatalog(FAMILIES).toolSet(rows);
 const server = buildServer(toolSet, { services: {}, log: silentLogger, toolsTtlMs: 30_000 });
 const caller = { tenant, toolSet, keyPrefix: "mcpk_a1b2c3" } as unknown as Caller;
 const scope: RequestScope = {

@@ -1,3 +1,4 @@
+import { FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/registry.ts";
 import { deepStrictEqual, equal, match, notEqual, throws } from "node:assert/strict";
 import { z } from "zod";
 import {
@@ -17,7 +18,7 @@ const row = (name: string, version = 1, family = "builtin", definition: unknown 
 });
 
 Deno.test("catalog: a tool set is sorted, deduplicated and fingerprinted by name@version", () => {
-  const catalog = new ToolCatalog();
+  const catalog = new ToolCatalog(FAMILIES);
   const { toolSet, problems } = catalog.toolSet([row("tenant_info"), row("echo"), row("echo")]);
   deepStrictEqual(toolSet.names, ["echo", "tenant_info"]);
   equal(toolSet.fingerprint, "echo@1,tenant_info@1");
@@ -35,14 +36,14 @@ Deno.test("catalog: a tool set is sorted, deduplicated and fingerprinted by name
 });
 
 Deno.test("catalog: the served description is the catalog's; code supplies the rest", () => {
-  const { toolSet } = new ToolCatalog().toolSet([row("echo")]);
+  const { toolSet } = new ToolCatalog(FAMILIES).toolSet([row("echo")]);
   equal(toolSet.tools[0].description, "echo as the catalog describes it");
   equal(toolSet.tools[0].name, "echo");
   equal(typeof toolSet.tools[0].run, "function");
 });
 
 Deno.test("catalog: rows this deployment can't serve are left out and reported", () => {
-  const { toolSet, problems } = new ToolCatalog().toolSet([
+  const { toolSet, problems } = new ToolCatalog(FAMILIES).toolSet([
     row("echo"),
     row("no_such_tool"),
     row("echo_elsewhere", 1, "other"),

@@ -2,7 +2,15 @@
 import { z } from "zod";
 import type { SupabaseAccess } from "../config.ts";
 import { serviceClient } from "./supabase_client.ts";
-import type { CatalogRow } from "../tools/catalog.ts";
+
+/** One row of public.tool_catalog, as resolve_api_key returns it. */
+export interface CatalogRow {
+  name: string;
+  family: string;
+  version: number;
+  description: string;
+  definition: unknown;
+}
 
 export interface TenantRecord {
   id: string;

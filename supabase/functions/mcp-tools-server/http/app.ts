@@ -2,6 +2,7 @@
  * The function's HTTP surface. Supabase hands the function its own name as the first path
  * segment, so every route lives under /mcp-tools-server.
  */
+import { FAMILIES } from "../tools/registry.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { Authenticator } from "../auth/authenticator.ts";
@@ -36,7 +37,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const { config, store } = deps;
   const clock = deps.clock ?? systemClock;
-  const catalog = deps.catalog ?? new ToolCatalog();
+  const catalog = deps.catalog ?? new ToolCatalog(FAMILIES);
   const metrics = deps.metrics ?? createMetrics();
   const log = deps.log ?? consoleLogger;
   const serverDeps = { services: deps.services ?? {}, log, toolsTtlMs: config.tenantCacheTtlMs };

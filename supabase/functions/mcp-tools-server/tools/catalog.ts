@@ -3,32 +3,10 @@
  * catalog says which tools exist, their description and version; a family module says how each
  * one runs: either a fixed list of tools defined in code, or a builder for data-defined tools.
  */
-import { builtinTools } from "./builtin.ts";
-import { conformanceTools } from "./conformance.ts";
-import { crmTools } from "./crm/tools.ts";
-import { httpFamily } from "./http/family.ts";
-import type { ToolDefinition } from "./contract.ts";
+import type { CatalogRow } from "../data/tenant_store.ts";
+import type { DataFamily, ToolDefinition, ToolFamily } from "./contract.ts";
 
-/** One row of public.tool_catalog, as resolve_api_key returns it. */
-export interface CatalogRow {
-  name: string;
-  family: string;
-  version: number;
-  description: string;
-  definition: unknown;
-}
-
-/** A family whose tools are built from their catalog row (their definition lives in the database). */
-export interface DataFamily {
-  family: string;
-  /** Throws when the row's definition is unusable; that tool is then left out. */
-  build(row: CatalogRow): ToolDefinition;
-}
-
-export type ToolFamily = ToolDefinition[] | DataFamily;
-
-/** The families this deployment serves. */
-export const FAMILIES: ToolFamily[] = [builtinTools, conformanceTools, crmTools, httpFamily];
+export type { CatalogRow };
 
 /** The tools a tenant actually gets, and the key under which their server is cached. */
 export interface ToolSet {
@@ -48,9 +26,9 @@ export class ToolCatalog {
   readonly #data = new Map<string, DataFamily>();
   readonly #built = new Map<string, ToolDefinition>();
 
-  constructor(families: ToolFamily[] = FAMILIES) {
+  constructor(families: readonly ToolFamily[]) {
     for (const family of families) {
-      if (!Array.isArray(family)) {
+      if ("build" in family) {
         if (this.#data.has(family.family)) {
           throw new Error(`Family "${family.family}" is defined twice`);
         }

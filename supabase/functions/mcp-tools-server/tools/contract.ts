@@ -1,5 +1,6 @@
 /** What a tool is, and what it gets to work with on each call. */
 import type { z } from "zod";
+import type { CatalogRow } from "../data/tenant_store.ts";
 import type { Database } from "../data/rpc.ts";
 import type { TenantSecrets } from "../data/tenant_secrets.ts";
 import type { GuardedFetch } from "../upstream/guarded_fetch.ts";
@@ -127,3 +128,13 @@ export class ToolError extends Error {
 export function structured(value: Record<string, unknown>): ToolResult {
   return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
 }
+
+/** A family whose tools are built from their catalog row (their definition lives in the database). */
+export interface DataFamily {
+  family: string;
+  /** Throws when the row's definition is unusable; that tool is then left out. */
+  build(row: CatalogRow): ToolDefinition;
+}
+
+/** A family module: a fixed list of tools defined in code, or a builder for data-defined tools. */
+export type ToolFamily = readonly ToolDefinition[] | DataFamily;

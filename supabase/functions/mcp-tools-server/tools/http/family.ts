@@ -4,8 +4,8 @@
  */
 import { SecretsUnavailableError } from "../../data/tenant_secrets.ts";
 import { UpstreamError } from "../../upstream/guarded_fetch.ts";
-import type { CatalogRow, DataFamily } from "../catalog.ts";
-import { type ToolDefinition, ToolError, type ToolResult } from "../contract.ts";
+import type { CatalogRow } from "../../data/tenant_store.ts";
+import { type DataFamily, type ToolDefinition, ToolError, type ToolResult } from "../contract.ts";
 import { parseHttpDefinition } from "./definition.ts";
 import { planRequest } from "./request.ts";
 import { redactor, toToolResult } from "./response.ts";
