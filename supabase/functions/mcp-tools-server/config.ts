@@ -1,111 +1,194 @@
-/** Runtime settings, read once per isolate from the environment. */
+/**
+ * Every setting the function reads from its environment, parsed once by one schema. Each entry
+ * names its variable, its default and what it is for; the README's configuration table is
+ * generated from this list (`configTable`) and a test keeps the two equal.
+ */
+import { z } from "zod";
 
-export interface Config {
-  /** How long a resolved key (tenant, tools, status) is reused before asking the store again. */
-  tenantCacheTtlMs: number;
-  /** How long an unknown key is remembered as unknown (keeps garbage off the database). */
-  negativeCacheTtlMs: number;
-  /** Upper bound on remembered keys per isolate. */
-  tenantCacheMax: number;
-  /** Upper bound on built servers (one per distinct tool set) per isolate. */
-  serverCacheMax: number;
-  /** A server unused for this long is dropped and rebuilt on next use. */
-  serverIdleMs: number;
-  /** Give up on a store lookup after this long and answer 503. */
-  storeTimeoutMs: number;
-  /** Seconds clients are told to wait after a 503. */
-  retryAfterSeconds: number;
-  /** Largest accepted request body. */
-  maxBodyBytes: number;
-  /** Bearer token for GET /metrics; the route does not exist without it. */
-  metricsToken?: string;
-  /** Upper bound for one upstream API call (HTTP tools), redirects and body included. */
-  upstreamTimeoutMs: number;
-  /** Largest upstream response body accepted. */
-  upstreamMaxResponseBytes: number;
-  /** Redirects followed per upstream call, each checked like the first hop. */
-  upstreamMaxRedirects: number;
-  /** `host:port` entries reachable although private/loopback (local development only). */
-  upstreamAllowHosts: string[];
-  /** How long a tenant's upstream credentials are reused before asking the database again. */
-  tenantSecretsTtlMs: number;
-  /** Browser origins allowed besides localhost ones (MCP_ALLOWED_ORIGINS); "*" allows any. */
-  allowedOrigins: readonly string[] | "*";
-  /** Hosts the function answers to (MCP_ALLOWED_HOSTS); empty: any host. */
-  allowedHosts: readonly string[];
-}
-
+/** The function's name on Supabase: its URL path segment and its MCP server name. */
 export const SERVER_NAME = "mcp-tools-server";
 export const SERVER_VERSION = "0.1.0";
+/** Supabase hands the function its own name as the first path segment. */
+export const BASE_PATH = `/${SERVER_NAME}`;
 
-const DEFAULTS: Omit<
-  Config,
-  "metricsToken" | "upstreamAllowHosts" | "allowedOrigins" | "allowedHosts"
-> = {
-  tenantCacheTtlMs: 30_000,
-  negativeCacheTtlMs: 5_000,
-  tenantCacheMax: 10_000,
-  serverCacheMax: 100,
-  serverIdleMs: 10 * 60_000,
-  storeTimeoutMs: 5_000,
-  retryAfterSeconds: 5,
-  maxBodyBytes: 1024 * 1024,
-  upstreamTimeoutMs: 10_000,
-  upstreamMaxResponseBytes: 1024 * 1024,
-  upstreamMaxRedirects: 3,
-  tenantSecretsTtlMs: 60_000,
-};
+interface Doc {
+  description: string;
+  /** How the default reads in the docs; absent: no default (unset). */
+  default?: string;
+}
 
-const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
-  tenantCacheTtlMs: "TENANT_CACHE_TTL_MS",
-  negativeCacheTtlMs: "TENANT_NEGATIVE_TTL_MS",
-  tenantCacheMax: "TENANT_CACHE_MAX",
-  serverCacheMax: "SERVER_CACHE_MAX",
-  serverIdleMs: "SERVER_CACHE_IDLE_MS",
-  storeTimeoutMs: "STORE_TIMEOUT_MS",
-  retryAfterSeconds: "STORE_RETRY_AFTER_S",
-  maxBodyBytes: "MAX_BODY_BYTES",
-  upstreamTimeoutMs: "UPSTREAM_TIMEOUT_MS",
-  upstreamMaxResponseBytes: "UPSTREAM_MAX_RESPONSE_BYTES",
-  upstreamMaxRedirects: "UPSTREAM_MAX_REDIRECTS",
-  tenantSecretsTtlMs: "TENANT_SECRETS_TTL_MS",
-};
+const described = <T extends z.ZodType>(schema: T, doc: Doc): T => schema.meta({ ...doc });
+
+/** A whole number ≥ 0 given as text; blank means the default. */
+function whole(fallback: number, description: string) {
+  return described(
+    z.string().optional().transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number ≥ 0, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    }),
+    { description, default: String(fallback) },
+  );
+}
+
+/** A whole number given as text, or unset. */
+function optionalWhole(description: string) {
+  return described(
+    z.string().optional().transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return undefined;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number ≥ 0, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    }),
+    { description },
+  );
+}
+
+/** Free text; blank means unset. */
+function text(description: string) {
+  return described(
+    z.string().optional().transform((raw) => raw?.trim() || undefined),
+    { description },
+  );
+}
+
+/** A comma-separated list, blanks dropped. */
+function list(description: string) {
+  return described(
+    z.string().optional().transform((raw) =>
+      (raw ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "")
+    ),
+    { description },
+  );
+}
+
+const origins = described(
+  z.string().optional().transform((raw, ctx): readonly string[] | "*" => {
+    const entries = (raw ?? "").split(",").map((item) => item.trim()).filter(Boolean);
+    if (entries.includes("*")) return "*";
+    const out: string[] = [];
+    for (const origin of entries) {
+      try {
+        out.push(new URL(origin).origin);
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${origin}" is not an origin like https://app.example.com`,
+        });
+        return z.NEVER;
+      }
+    }
+    return out;
+  }),
+  {
+    description: "Browser origins allowed besides localhost ones, comma-separated; `*` allows any.",
+  },
+);
+
+/** The environment, by variable name. Order is the order of the README table. */
+const Environment = z.object({
+  TENANT_CACHE_TTL_MS: whole(
+    30_000,
+    "How long a resolved key (tenant, tools, status) is reused before asking the database again.",
+  ),
+  TENANT_NEGATIVE_TTL_MS: whole(
+    5_000,
+    "How long an unknown key is remembered as unknown (keeps garbage off the database).",
+  ),
+  TENANT_CACHE_MAX: whole(10_000, "Upper bound on remembered keys per isolate."),
+  SERVER_CACHE_MAX: whole(100, "Upper bound on built servers (one per distinct tool set)."),
+  SERVER_CACHE_IDLE_MS: whole(600_000, "A server unused this long is dropped."),
+  STORE_TIMEOUT_MS: whole(5_000, "Give up on a database call after this long (then 503)."),
+  STORE_RETRY_AFTER_S: whole(5, "Seconds clients are told to wait after a 503."),
+  MAX_BODY_BYTES: whole(1024 * 1024, "Largest accepted request body."),
+  MCP_METRICS_TOKEN: text("Bearer token for `GET /metrics`; the route does not exist without it."),
+  MCP_ALLOWED_ORIGINS: origins,
+  MCP_ALLOWED_HOSTS: list(
+    "Hosts the function answers to, comma-separated (DNS-rebinding guard); empty: any host.",
+  ),
+  UPSTREAM_TIMEOUT_MS: whole(10_000, "Upper bound for one upstream API call, redirects included."),
+  UPSTREAM_MAX_RESPONSE_BYTES: whole(1024 * 1024, "Largest upstream response body accepted."),
+  UPSTREAM_MAX_REDIRECTS: whole(3, "Redirects followed per upstream call, each checked again."),
+  UPSTREAM_ALLOW_HOSTS: list(
+    "`host:port` entries reachable although private or loopback (local development only).",
+  ),
+  TENANT_SECRETS_TTL_MS: whole(
+    60_000,
+    "How long a tenant's upstream credentials are reused before asking the database again.",
+  ),
+  TENANT_SECRETS_CACHE_MAX: whole(1_000, "Upper bound on cached credential sets per isolate."),
+  TENANT_SECRETS_KEY: text(
+    "Decrypts tenant secrets kept with pgcrypto where Vault is absent. Not needed with Vault.",
+  ),
+  MCP_FUNCTION_PORT: optionalWhole(
+    "Port to listen on, for running outside the edge runtime (the runtime picks its own).",
+  ),
+  SUPABASE_URL: text("Injected by Supabase: the project's API URL."),
+  SUPABASE_SECRET_KEYS: text(
+    'Injected by Supabase: new-style secret keys as JSON (`{"default":"sb_secret_…"}`).',
+  ),
+  SUPABASE_SERVICE_ROLE_KEY: text(
+    "Injected by Supabase: the legacy service-role JWT, used when no secret key is set.",
+  ),
+});
+
+export type EnvironmentName = keyof typeof Environment.shape;
+
+const ConfigSchema = Environment.transform((e) => ({
+  tenantCacheTtlMs: e.TENANT_CACHE_TTL_MS,
+  negativeCacheTtlMs: e.TENANT_NEGATIVE_TTL_MS,
+  tenantCacheMax: e.TENANT_CACHE_MAX,
+  serverCacheMax: e.SERVER_CACHE_MAX,
+  serverIdleMs: e.SERVER_CACHE_IDLE_MS,
+  storeTimeoutMs: e.STORE_TIMEOUT_MS,
+  retryAfterSeconds: e.STORE_RETRY_AFTER_S,
+  maxBodyBytes: e.MAX_BODY_BYTES,
+  metricsToken: e.MCP_METRICS_TOKEN,
+  allowedOrigins: e.MCP_ALLOWED_ORIGINS,
+  allowedHosts: e.MCP_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
+  upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+  upstreamMaxResponseBytes: e.UPSTREAM_MAX_RESPONSE_BYTES,
+  upstreamMaxRedirects: e.UPSTREAM_MAX_REDIRECTS,
+  upstreamAllowHosts: e.UPSTREAM_ALLOW_HOSTS,
+  tenantSecretsTtlMs: e.TENANT_SECRETS_TTL_MS,
+  tenantSecretsCacheMax: e.TENANT_SECRETS_CACHE_MAX,
+  tenantSecretsKey: e.TENANT_SECRETS_KEY,
+  port: e.MCP_FUNCTION_PORT,
+  supabase: {
+    url: e.SUPABASE_URL,
+    key: secretKeyFrom(e.SUPABASE_SECRET_KEYS) ?? e.SUPABASE_SERVICE_ROLE_KEY,
+  },
+}));
+
+export type Config = z.output<typeof ConfigSchema>;
 
 type Env = (name: string) => string | undefined;
 
-/** Defaults, overridden by environment variables; a malformed value stops start-up. */
-export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
-  const config = { ...DEFAULTS, allowedOrigins: [], allowedHosts: [] } as unknown as Config;
-  for (const [field, name] of Object.entries(ENV_NAMES) as [keyof typeof DEFAULTS, string][]) {
-    const raw = env(name);
-    if (raw === undefined || raw === "") continue;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0) {
-      throw new Error(`${name} must be a whole number ≥ 0, got "${raw}"`);
-    }
-    config[field] = value;
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
   }
-  const metricsToken = env("MCP_METRICS_TOKEN");
-  if (metricsToken) config.metricsToken = metricsToken;
-  config.upstreamAllowHosts = (env("UPSTREAM_ALLOW_HOSTS") ?? "").split(",")
-    .map((entry) => entry.trim()).filter(Boolean);
-  const origins = list(env("MCP_ALLOWED_ORIGINS"));
-  config.allowedOrigins = origins.includes("*") ? "*" : origins.map((origin) => {
-    try {
-      return new URL(origin).origin;
-    } catch {
-      throw new Error(
-        `MCP_ALLOWED_ORIGINS: "${origin}" is not an origin like https://app.example.com`,
-      );
-    }
-  });
-  config.allowedHosts = list(env("MCP_ALLOWED_HOSTS")).map((host) => host.toLowerCase());
-  return { ...config, ...overrides };
 }
 
-/** A comma-separated setting, blanks dropped. */
-function list(raw: string | undefined): string[] {
-  return (raw ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "");
+/** Parses the environment; a malformed value stops start-up, naming the variable. */
+export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const name of Object.keys(Environment.shape)) raw[name] = env(name);
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; "),
+    );
+  }
+  return { ...parsed.data, ...overrides };
 }
 
 export interface SupabaseAccess {
@@ -114,15 +197,14 @@ export interface SupabaseAccess {
 }
 
 /**
- * Where the tenant store lives. Hosted projects inject SUPABASE_SECRET_KEYS (new-style keys)
- * and/or SUPABASE_SERVICE_ROLE_KEY (legacy JWT); either works.
+ * Where the project's database is reached. Hosted projects inject SUPABASE_SECRET_KEYS (new-style
+ * keys) and/or SUPABASE_SERVICE_ROLE_KEY (legacy JWT); either works.
  */
-export function loadSupabaseAccess(env: Env): SupabaseAccess {
-  const url = env("SUPABASE_URL");
-  if (!url) throw new Error("SUPABASE_URL is not set");
-  const key = secretKeyFrom(env("SUPABASE_SECRET_KEYS")) ?? env("SUPABASE_SERVICE_ROLE_KEY");
+export function supabaseAccess(config: Config): SupabaseAccess {
+  const { url, key } = config.supabase;
+  if (!url) throw new ConfigError("SUPABASE_URL is not set");
   if (!key) {
-    throw new Error("Neither SUPABASE_SECRET_KEYS nor SUPABASE_SERVICE_ROLE_KEY is set");
+    throw new ConfigError("Neither SUPABASE_SECRET_KEYS nor SUPABASE_SERVICE_ROLE_KEY is set");
   }
   return { url, key };
 }
@@ -130,10 +212,22 @@ export function loadSupabaseAccess(env: Env): SupabaseAccess {
 function secretKeyFrom(json: string | undefined): string | undefined {
   if (!json) return undefined;
   try {
-    const keys = JSON.parse(json) as Record<string, unknown>;
-    const key = keys.default ?? Object.values(keys)[0];
+    const keys: unknown = JSON.parse(json);
+    if (typeof keys !== "object" || keys === null) return undefined;
+    const values = Object.entries(keys);
+    const key = values.find(([name]) => name === "default")?.[1] ?? values[0]?.[1];
     return typeof key === "string" && key ? key : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The README's configuration table, from the schema above. */
+export function configTable(): string {
+  const rows = Object.entries(Environment.shape).map(([name, schema]) => {
+    const doc = schema.meta();
+    const fallback = typeof doc?.default === "string" ? `\`${doc.default}\`` : "—";
+    return `| \`${name}\` | ${fallback} | ${doc?.description ?? ""} |`;
+  });
+  return ["| variable | default | what it does |", "|---|---|---|", ...rows].join("\n");
 }

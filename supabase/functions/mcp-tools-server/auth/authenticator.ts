@@ -7,14 +7,17 @@ import type { Clock } from "../lib/clock.ts";
 import type { Config } from "../config.ts";
 import { readApiKey } from "./credentials.ts";
 import { ApiError } from "../http/errors.ts";
-import { KeyCache } from "../lib/ttl_cache.ts";
+import { TtlCache } from "../lib/ttl_cache.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import type { ToolCatalog, ToolSet } from "../tools/catalog.ts";
 import type { TenantContext } from "../tools/contract.ts";
 import { type KeyRecord, StoreUnavailableError, type TenantStore } from "../data/tenant_store.ts";
 
+/** An authenticated caller: what its key grants, checked again on every request. */
 export interface Caller {
+  /** Safe to log: the key's public prefix. */
+  label: string;
   keyId: string;
   /** Safe to log: the first characters of the key. */
   keyPrefix: string;
@@ -35,10 +38,10 @@ export interface AuthDeps {
 }
 
 export class Authenticator {
-  readonly #cache: KeyCache<Caller>;
+  readonly #cache: TtlCache<Caller>;
 
   constructor(private readonly deps: AuthDeps) {
-    this.#cache = new KeyCache<Caller>({
+    this.#cache = new TtlCache<Caller>({
       ttlMs: deps.config.tenantCacheTtlMs,
       negativeTtlMs: deps.config.negativeCacheTtlMs,
       maxEntries: deps.config.tenantCacheMax,
@@ -132,6 +135,7 @@ export class Authenticator {
       this.deps.log.error("tools_left_out", { tenant: tenant.slug, problems });
     }
     return {
+      label: record.keyPrefix,
       keyId: record.keyId,
       keyPrefix: record.keyPrefix,
       expiresAt: record.expiresAt,

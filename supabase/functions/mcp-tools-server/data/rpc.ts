@@ -1,13 +1,24 @@
 /**
- * What tools get for data access: calls to SQL functions in `public`, through PostgREST with the
- * service key. Tenant scoping lives in those functions (each takes the tenant id first) and in
- * the family module that calls them, never in what a client sends.
+ * The one way the function calls the database: a SQL function in `public`, through PostgREST, with
+ * the service key and a deadline. One failure rule for every caller:
+ * - the database can't be reached (network error, deadline, or a 502/503/504 from the gateway or
+ *   PostgREST) → StoreUnavailableError: transient, answered with "retry shortly";
+ * - it answered with an error → DatabaseError with its SQLSTATE: a caller may turn the codes it
+ *   expects into an answer; anything else is a bug, reported with a reference.
  */
 import type { SupabaseClient } from "@supabase/supabase-js";
 
-export interface Database {
+export interface Rpc {
   /** Calls `public.<fn>` with named arguments and returns its result. */
   call(fn: string, args: Record<string, unknown>): Promise<unknown>;
+}
+
+/** The database could not be reached or did not answer in time. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
 }
 
 /** The database answered with an error: a SQLSTATE (or PostgREST) code and its message. */
@@ -18,30 +29,28 @@ export class DatabaseError extends Error {
   }
 }
 
-/** The database could not be reached or did not answer in time. */
-export class DatabaseUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "DatabaseUnavailableError";
-  }
-}
+/** postgrest-js reports a fetch that failed (refused, aborted by the deadline) as status 0. */
+const UNAVAILABLE = new Set([0, 502, 503, 504]);
 
-export function supabaseDatabase(client: SupabaseClient): Database {
+export function supabaseRpc(client: SupabaseClient): Rpc {
   return {
     async call(fn, args) {
       let result;
       try {
         result = await client.rpc(fn, args);
       } catch (err) {
-        throw new DatabaseUnavailableError(`${fn} failed: ${err}`, { cause: err });
+        throw new StoreUnavailableError(`${fn} failed: ${describe(err)}`, { cause: err });
       }
       const { data, error, status } = result;
       if (!error) return data;
-      // postgrest-js reports a failed fetch (refused, aborted by the deadline) as status 0.
-      if (status === 0 || status === 503 || status === 504) {
-        throw new DatabaseUnavailableError(`${fn} failed (${status}): ${error.message}`);
+      if (UNAVAILABLE.has(status)) {
+        throw new StoreUnavailableError(`${fn} failed (${status}): ${error.message}`);
       }
-      throw new DatabaseError(error.code ?? "", error.message);
+      throw new DatabaseError(error.code ?? "", `${fn} failed (${status}): ${error.message}`);
     },
   };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : "unknown error";
 }

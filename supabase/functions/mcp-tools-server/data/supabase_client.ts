@@ -1,9 +1,8 @@
-/** The one way the function talks to Supabase: supabase-js with the service key and a deadline. */
+/** A server-side supabase-js client: the service key, no session handling, a deadline per call. */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import type { SupabaseAccess } from "../config.ts";
 
-/** A server-side client: no session handling, every request aborted after `timeoutMs`. */
-export function serviceClient(access: SupabaseAccess, timeoutMs: number): SupabaseClient {
+export function supabaseClient(access: SupabaseAccess, timeoutMs: number): SupabaseClient {
   return createClient(access.url, access.key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: { fetch: withTimeout(timeoutMs) },

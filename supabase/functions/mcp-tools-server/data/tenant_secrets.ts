@@ -6,23 +6,15 @@
  */
 import { z } from "zod";
 import type { Clock } from "../lib/clock.ts";
-import type { SupabaseAccess } from "../config.ts";
-import { KeyCache } from "../lib/ttl_cache.ts";
-import { serviceClient } from "./supabase_client.ts";
+import { TtlCache } from "../lib/ttl_cache.ts";
+import type { Rpc } from "./rpc.ts";
 
 export interface TenantSecrets {
   /**
    * The tenant's secrets with these names; a name that is not set is absent from the result.
-   * Throws SecretsUnavailableError when the store can't answer.
+   * Fails as every database call does (see rpc.ts).
    */
   get(tenantId: string, names: readonly string[]): Promise<ReadonlyMap<string, string>>;
-}
-
-export class SecretsUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SecretsUnavailableError";
-  }
 }
 
 export interface SecretCacheOptions {
@@ -36,7 +28,7 @@ export function cachedTenantSecrets(
   inner: TenantSecrets,
   options: SecretCacheOptions,
 ): TenantSecrets {
-  const cache = new KeyCache<ReadonlyMap<string, string>>({
+  const cache = new TtlCache<ReadonlyMap<string, string>>({
     ttlMs: options.ttlMs,
     negativeTtlMs: 0,
     maxEntries: options.maxEntries,
@@ -55,41 +47,21 @@ export function cachedTenantSecrets(
 const SecretsSchema = z.record(z.string(), z.string());
 
 /**
- * The store on Supabase: `resolve_tenant_secrets` over PostgREST with the service key.
- * `localKey` decrypts secrets kept without Vault; Vault-held secrets ignore it.
+ * The store on Supabase: `resolve_tenant_secrets` with the service key. `localKey` decrypts
+ * secrets kept without Vault; Vault-held secrets ignore it. The database's messages name problems
+ * (e.g. a missing key), never values.
  */
-export function supabaseTenantSecrets(
-  access: SupabaseAccess,
-  options: { timeoutMs: number; localKey?: string },
-): TenantSecrets {
-  const client = serviceClient(access, options.timeoutMs);
+export function supabaseTenantSecrets(rpc: Rpc, options: { localKey?: string }): TenantSecrets {
   return {
     async get(tenantId, names) {
-      let result;
-      try {
-        result = await client.rpc("resolve_tenant_secrets", {
-          p_tenant_id: tenantId,
-          p_names: [...names],
-          p_key: options.localKey ?? null,
-        });
-      } catch (err) {
-        throw new SecretsUnavailableError(`resolve_tenant_secrets failed: ${errorName(err)}`);
-      }
-      if (result.error) {
-        // The database's message names the problem (e.g. a missing key); it never holds values.
-        throw new SecretsUnavailableError(
-          `resolve_tenant_secrets failed (${result.status}): ${result.error.message}`,
-        );
-      }
-      const parsed = SecretsSchema.safeParse(result.data ?? {});
-      if (!parsed.success) {
-        throw new SecretsUnavailableError("resolve_tenant_secrets returned an unexpected shape");
-      }
+      const data = await rpc.call("resolve_tenant_secrets", {
+        p_tenant_id: tenantId,
+        p_names: [...names],
+        p_key: options.localKey ?? null,
+      });
+      const parsed = SecretsSchema.safeParse(data ?? {});
+      if (!parsed.success) throw new Error("resolve_tenant_secrets returned an unexpected shape");
       return new Map(Object.entries(parsed.data));
     },
   };
-}
-
-function errorName(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : "unknown error";
 }

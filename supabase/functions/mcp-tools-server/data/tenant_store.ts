@@ -1,7 +1,8 @@
 /** The tenant store: resolves a key hash to the key's state and its tenant, via one RPC. */
 import { z } from "zod";
-import type { SupabaseAccess } from "../config.ts";
-import { serviceClient } from "./supabase_client.ts";
+import type { Rpc } from "./rpc.ts";
+
+export { StoreUnavailableError } from "./rpc.ts";
 
 /** One row of public.tool_catalog, as resolve_api_key returns it. */
 export interface CatalogRow {
@@ -33,15 +34,11 @@ export interface KeyRecord {
 }
 
 export interface TenantStore {
-  /** null when no key has this hash; throws StoreUnavailableError when the store can't answer. */
+  /**
+   * null when no key has this hash; throws StoreUnavailableError when the store can't answer,
+   * anything else when it answers wrongly (a bug: schema drift, a broken function).
+   */
   resolveKey(keyHash: string): Promise<KeyRecord | null>;
-}
-
-export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "StoreUnavailableError";
-  }
 }
 
 const timestamp = z.string().nullable().transform((s, ctx) => {
@@ -79,9 +76,7 @@ const KeyRecordSchema = z.object({
 function parseKeyRecord(data: unknown): KeyRecord {
   const parsed = KeyRecordSchema.safeParse(data);
   if (!parsed.success) {
-    throw new StoreUnavailableError(
-      `resolve_api_key returned an unexpected shape: ${parsed.error}`,
-    );
+    throw new Error(`resolve_api_key returned an unexpected shape: ${parsed.error}`);
   }
   const { key_id, key_prefix, expires_at, revoked_at, tenant } = parsed.data;
   return {
@@ -101,23 +96,12 @@ function parseKeyRecord(data: unknown): KeyRecord {
   };
 }
 
-/** The store on Supabase: PostgREST RPC through supabase-js with the service key. */
-export function supabaseTenantStore(access: SupabaseAccess, timeoutMs: number): TenantStore {
-  const client = serviceClient(access, timeoutMs);
+/** The store on Supabase: one RPC, `resolve_api_key`, by key hash. */
+export function supabaseTenantStore(rpc: Rpc): TenantStore {
   return {
     async resolveKey(keyHash) {
-      let result;
-      try {
-        result = await client.rpc("resolve_api_key", { p_key_hash: keyHash });
-      } catch (err) {
-        throw new StoreUnavailableError(`resolve_api_key failed: ${err}`, { cause: err });
-      }
-      if (result.error) {
-        throw new StoreUnavailableError(
-          `resolve_api_key failed (${result.status}): ${result.error.message}`,
-        );
-      }
-      return result.data === null ? null : parseKeyRecord(result.data);
+      const data = await rpc.call("resolve_api_key", { p_key_hash: keyHash });
+      return data === null ? null : parseKeyRecord(data);
     },
   };
 }

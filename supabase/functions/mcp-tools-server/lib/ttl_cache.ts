@@ -1,6 +1,7 @@
 /**
- * Per-isolate memory of resolved keys: positive answers for a TTL, unknown keys for a shorter
- * one, concurrent misses for one key sharing a single store call. Failures are never cached.
+ * Per-isolate memory of looked-up values (keys, credentials): found values for a TTL, "not found"
+ * for a shorter one, concurrent misses for one key sharing a single load. Failures are never
+ * cached.
  */
 import type { Clock } from "./clock.ts";
 
@@ -9,18 +10,18 @@ interface Entry<V> {
   expiresAt: number;
 }
 
-export interface KeyCacheOptions {
+export interface TtlCacheOptions {
   ttlMs: number;
   negativeTtlMs: number;
   maxEntries: number;
   clock: Clock;
 }
 
-export class KeyCache<V> {
+export class TtlCache<V> {
   #entries = new Map<string, Entry<V>>();
   #pending = new Map<string, Promise<V | null>>();
 
-  constructor(private readonly options: KeyCacheOptions) {}
+  constructor(private readonly options: TtlCacheOptions) {}
 
   get size(): number {
     return this.#entries.size;

@@ -1,33 +1,65 @@
 /**
- * The protocol front: one authenticated POST in, one answer out, in whichever era the request
- * speaks. It answers what needs no tools itself (server/discover, initialize, ping, refusals)
- * and hands tools/list and tools/call to the caller's cached server.
+ * The protocol front: one authenticated JSON-RPC POST in, one answer out, in whichever era the
+ * request speaks. It answers what needs no tools itself (server/discover, initialize, ping,
+ * refusals) and hands tools/list and tools/call to the caller's cached ToolServer — an interface
+ * owned here, implemented by the mcp-lite adapter.
  */
-import type { Caller } from "../auth/authenticator.ts";
-import { ApiError } from "../http/errors.ts";
-import type { BuiltServer } from "./server.ts";
-import { LOG_LEVELS, type LogLevel } from "../tools/contract.ts";
+import type { ToolDefinition } from "../tools/contract.ts";
+import type { ToolSet } from "../tools/catalog.ts";
 import { detectEra, type Era } from "./protocol/era.ts";
 import {
-  errorResponse,
+  invalidParams,
   invalidRequest,
   isObject,
   type Message,
   parseMessage,
   ProtocolError,
   type RequestId,
-  resultResponse,
+  rpcErrorResponse,
+  rpcResultResponse,
 } from "./protocol/jsonrpc.ts";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./protocol/log_levels.ts";
 import { missingCapabilities, readModernRequest } from "./protocol/modern.ts";
-import { checkMirroredParams } from "./protocol/param_headers.ts";
-import { DISCOVER_RESULT, initializeResult } from "./protocol/results.ts";
-import { respondLazily } from "./stream.ts";
+import { checkMirroredParams, type MirroredParam } from "./protocol/param_headers.ts";
+import {
+  discoverResult,
+  initializeResult,
+  modernResult,
+  type ServerInfo,
+} from "./protocol/results.ts";
 import {
   LEGACY_VERSIONS,
   MODERN_VERSION,
   RPC_ERROR,
   SUPPORTED_VERSIONS,
 } from "./protocol/versions.ts";
+import { type McpCaller, RequestScope } from "./scope.ts";
+import { respondLazily } from "./stream.ts";
+
+/** A tool as a server serves it. */
+export interface ServedTool {
+  definition: ToolDefinition;
+  /** Arguments 2026-07-28 clients mirror into Mcp-Param-* headers. */
+  mirroredParams: readonly MirroredParam[];
+}
+
+/** What the front needs from a server built for one tool set. */
+export interface ToolServer {
+  readonly toolSet: ToolSet;
+  /** A tool of this set, by name. */
+  tool(name: string): ServedTool | undefined;
+  /**
+   * Runs one JSON-RPC request (already checked by the front) and answers with JSON; notifications
+   * a tool sends go to `scope.channel`, the result passes through `scope.shapeResult`.
+   */
+  dispatch(url: string, body: string, scope: RequestScope): Promise<Response>;
+}
+
+export interface FrontOptions {
+  serverInfo: ServerInfo;
+  /** How long a caller may cache its tools/list (the key cache's lifetime). */
+  toolsTtlMs: number;
+}
 
 type RpcRequest = Extract<Message, { kind: "request" }>;
 
@@ -36,172 +68,173 @@ const LEGACY_LOG_LEVEL: LogLevel = "info";
 
 const accepted = () => new Response(null, { status: 202 });
 
-export async function handleMcp(
-  request: Request,
-  caller: Caller,
-  server: BuiltServer,
-): Promise<Response> {
-  if (request.method !== "POST") {
-    throw new ApiError(
-      "METHOD_NOT_ALLOWED",
-      "This endpoint takes JSON-RPC messages by POST only; there are no sessions or GET streams.",
-      { allow: "POST, OPTIONS" },
-    );
-  }
-  const body = await request.text();
-  let message: Message;
-  try {
-    message = parseMessage(body);
-  } catch (err) {
-    if (err instanceof ProtocolError) return errorResponse(null, err);
-    throw err;
-  }
-  const era = detectEra(message, request.headers.get("mcp-protocol-version"));
-  try {
-    return era === "modern"
-      ? await modern(request, body, message, caller, server)
-      : await legacy(request, body, message, caller, server);
-  } catch (err) {
-    if (err instanceof ProtocolError) {
-      return errorResponse(message.kind === "request" ? message.id : null, err);
-    }
-    throw err;
-  }
-}
+/** Results of the handshake era pass unchanged. */
+const asIs = (_method: string, result: Record<string, unknown>) => result;
 
-/** 2026-07-28: validated per request, no handshake, every answer self-contained. */
-function modern(
-  request: Request,
-  body: string,
-  message: Message,
-  caller: Caller,
-  server: BuiltServer,
-): Promise<Response> | Response {
-  if (message.kind === "notification") return accepted();
-  if (message.kind === "response") {
-    throw invalidRequest(`Clients send no JSON-RPC responses in protocol ${MODERN_VERSION}.`);
+export class McpFront {
+  readonly #discover;
+  readonly #shapeModern: (method: string, result: Record<string, unknown>) => unknown;
+
+  constructor(private readonly options: FrontOptions) {
+    this.#discover = discoverResult(options.serverInfo);
+    this.#shapeModern = (method, result) => modernResult(method, result, options);
   }
-  const { clientCapabilities, logLevel } = readModernRequest(message, request.headers);
-  switch (message.method) {
-    case "server/discover":
-      return resultResponse(message.id, DISCOVER_RESULT);
-    case "tools/list":
-      return dispatch(request, body, message, caller, server, "modern", logLevel);
-    case "tools/call": {
-      const { definition: tool, mirroredParams } = toolToCall(message, server);
-      checkMirroredParams(request.headers, message.params?.arguments, mirroredParams);
-      const missing = missingCapabilities(tool.requiredClientCapabilities, clientCapabilities);
-      if (missing) {
+
+  /** Answers one POSTed JSON-RPC message from an authenticated caller. */
+  async handle(
+    request: Request,
+    body: string,
+    caller: McpCaller,
+    server: ToolServer,
+  ): Promise<Response> {
+    let message: Message;
+    try {
+      message = parseMessage(body);
+    } catch (err) {
+      if (err instanceof ProtocolError) return rpcErrorResponse(null, err);
+      throw err;
+    }
+    const era = detectEra(message, request.headers.get("mcp-protocol-version"));
+    const call: Call = { request, body, caller, server };
+    try {
+      return era === "modern" ? await this.#modern(call, message) : await this.#legacy(call, message);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        return rpcErrorResponse(message.kind === "request" ? message.id : null, err);
+      }
+      throw err;
+    }
+  }
+
+  /** 2026-07-28: validated per request, no handshake, every answer self-contained. */
+  #modern(call: Call, message: Message): Promise<Response> | Response {
+    if (message.kind === "notification") return accepted();
+    if (message.kind === "response") {
+      throw invalidRequest(`Clients send no JSON-RPC responses in protocol ${MODERN_VERSION}.`);
+    }
+    const { clientCapabilities, logLevel } = readModernRequest(message, call.request.headers);
+    switch (message.method) {
+      case "server/discover":
+        return rpcResultResponse(message.id, this.#discover);
+      case "tools/list":
+        return this.#dispatch(call, message, "modern", logLevel);
+      case "tools/call": {
+        const { definition: tool, mirroredParams } = toolToCall(message, call.server);
+        checkMirroredParams(call.request.headers, message.params?.arguments, mirroredParams);
+        const missing = missingCapabilities(tool.requiredClientCapabilities, clientCapabilities);
+        if (missing) {
+          throw new ProtocolError(
+            400,
+            RPC_ERROR.MISSING_CLIENT_CAPABILITY,
+            `The tool "${tool.name}" needs client capabilities this request did not declare: ` +
+              `${Object.keys(missing).join(", ")}.`,
+            { requiredCapabilities: missing },
+          );
+        }
+        return this.#dispatch(call, message, "modern", logLevel);
+      }
+      default:
         throw new ProtocolError(
-          400,
-          RPC_ERROR.MISSING_CLIENT_CAPABILITY,
-          `The tool "${tool.name}" needs client capabilities this request did not declare: ` +
-            `${Object.keys(missing).join(", ")}.`,
-          { requiredCapabilities: missing },
+          404,
+          RPC_ERROR.METHOD_NOT_FOUND,
+          `Method not found: ${message.method}. This server implements server/discover, ` +
+            "tools/list and tools/call.",
+          { method: message.method },
+        );
+    }
+  }
+
+  /** 2025-03-26 to 2025-11-25: the handshake is answered, but no session is kept. */
+  #legacy(call: Call, message: Message): Promise<Response> | Response {
+    const version = call.request.headers.get("mcp-protocol-version");
+    if (version !== null && !LEGACY_VERSIONS.includes(version)) {
+      throw new ProtocolError(
+        400,
+        RPC_ERROR.UNSUPPORTED_PROTOCOL_VERSION,
+        "Unsupported protocol version",
+        { supported: SUPPORTED_VERSIONS, requested: version },
+      );
+    }
+    // Notifications (initialized, cancelled) and responses change nothing in a stateless server.
+    if (message.kind !== "request") return accepted();
+    const params = message.params ?? {};
+    switch (message.method) {
+      case "initialize": {
+        if (typeof params.protocolVersion !== "string") {
+          throw invalidParams(200, 'initialize needs a string "protocolVersion".');
+        }
+        return rpcResultResponse(
+          message.id,
+          initializeResult(params.protocolVersion, this.options.serverInfo),
         );
       }
-      return dispatch(request, body, message, caller, server, "modern", logLevel);
+      case "ping":
+        return rpcResultResponse(message.id, {});
+      case "logging/setLevel":
+        // Acknowledged, but nothing outlives a request: every call gets LEGACY_LOG_LEVEL and above.
+        if (!isLogLevel(params.level)) {
+          throw invalidParams(200, `"level" must be one of ${LOG_LEVELS.join(", ")}.`);
+        }
+        return rpcResultResponse(message.id, {});
+      case "tools/list":
+        return this.#dispatch(call, message, "legacy", LEGACY_LOG_LEVEL);
+      case "tools/call":
+        toolToCall(message, call.server);
+        return this.#dispatch(call, message, "legacy", LEGACY_LOG_LEVEL);
+      default:
+        throw new ProtocolError(
+          200,
+          RPC_ERROR.METHOD_NOT_FOUND,
+          `Method not found: ${message.method}`,
+          { method: message.method },
+        );
     }
-    default:
-      throw new ProtocolError(
-        404,
-        RPC_ERROR.METHOD_NOT_FOUND,
-        `Method not found: ${message.method}. This server implements server/discover, ` +
-          "tools/list and tools/call.",
-        { method: message.method },
-      );
   }
-}
 
-/** 2025-03-26 to 2025-11-25: the handshake is answered, but no session is kept. */
-function legacy(
-  request: Request,
-  body: string,
-  message: Message,
-  caller: Caller,
-  server: BuiltServer,
-): Promise<Response> | Response {
-  const version = request.headers.get("mcp-protocol-version");
-  if (version !== null && !LEGACY_VERSIONS.includes(version)) {
-    throw new ProtocolError(
-      400,
-      RPC_ERROR.UNSUPPORTED_PROTOCOL_VERSION,
-      "Unsupported protocol version",
-      {
-        supported: SUPPORTED_VERSIONS,
-        requested: version,
-      },
+  #dispatch(
+    { request, body, caller, server }: Call,
+    message: RpcRequest,
+    era: Era,
+    logLevel: LogLevel | null,
+  ): Promise<Response> {
+    const meta = message.params?._meta;
+    const token = isObject(meta) ? meta.progressToken : undefined;
+    const progressToken: RequestId | undefined =
+      typeof token === "string" || typeof token === "number" ? token : undefined;
+    const accept = request.headers.get("accept") ?? "";
+    const shape = era === "modern" ? this.#shapeModern : asIs;
+    return respondLazily(
+      { id: message.id, acceptsStream: accept.includes("text/event-stream") },
+      (channel) =>
+        server.dispatch(
+          request.url,
+          body,
+          new RequestScope(caller, era, progressToken, logLevel, channel, shape),
+        ),
     );
   }
-  // Notifications (initialized, cancelled) and responses change nothing in a stateless server.
-  if (message.kind !== "request") return accepted();
-  const params = message.params ?? {};
-  switch (message.method) {
-    case "initialize": {
-      if (typeof params.protocolVersion !== "string") {
-        throw invalidParams('initialize needs a string "protocolVersion".');
-      }
-      return resultResponse(message.id, initializeResult(params.protocolVersion));
-    }
-    case "ping":
-      return resultResponse(message.id, {});
-    case "logging/setLevel":
-      // Acknowledged, but nothing outlives a request: every call gets LEGACY_LOG_LEVEL and above.
-      if (!LOG_LEVELS.includes(params.level as LogLevel)) {
-        throw invalidParams(`"level" must be one of ${LOG_LEVELS.join(", ")}.`);
-      }
-      return resultResponse(message.id, {});
-    case "tools/list":
-      return dispatch(request, body, message, caller, server, "legacy", LEGACY_LOG_LEVEL);
-    case "tools/call":
-      toolToCall(message, server);
-      return dispatch(request, body, message, caller, server, "legacy", LEGACY_LOG_LEVEL);
-    default:
-      throw new ProtocolError(
-        200,
-        RPC_ERROR.METHOD_NOT_FOUND,
-        `Method not found: ${message.method}`,
-        {
-          method: message.method,
-        },
-      );
-  }
 }
 
-function invalidParams(text: string): ProtocolError {
-  return new ProtocolError(200, RPC_ERROR.INVALID_PARAMS, text);
+interface Call {
+  request: Request;
+  body: string;
+  caller: McpCaller;
+  server: ToolServer;
 }
 
-/** The tool a tools/call names; an unknown one is invalid params, as the spec has it. */
-function toolToCall(message: RpcRequest, server: BuiltServer) {
+/**
+ * The tool a tools/call names; an unknown one is invalid params, as the spec has it, answered
+ * with HTTP 200 in both eras (the call reached a server; only its arguments were wrong).
+ */
+function toolToCall(message: RpcRequest, server: ToolServer): ServedTool {
   const name = message.params?.name;
-  if (typeof name !== "string") throw invalidParams('tools/call needs a string "name".');
+  if (typeof name !== "string") throw invalidParams(200, 'tools/call needs a string "name".');
   const tool = server.tool(name);
   if (!tool) {
     throw invalidParams(
+      200,
       `Unknown tool: ${name}. Call tools/list for the tools enabled for this API key.`,
     );
   }
   return tool;
-}
-
-function dispatch(
-  request: Request,
-  body: string,
-  message: RpcRequest,
-  caller: Caller,
-  server: BuiltServer,
-  era: Era,
-  logLevel: LogLevel | null,
-): Promise<Response> {
-  const meta = message.params?._meta;
-  const token = isObject(meta) ? meta.progressToken : undefined;
-  const progressToken: RequestId | undefined =
-    typeof token === "string" || typeof token === "number" ? token : undefined;
-  const accept = request.headers.get("accept") ?? "";
-  return respondLazily(
-    { id: message.id, acceptsStream: accept.includes("text/event-stream") },
-    (channel) =>
-      server.dispatch(request.url, body, caller, { era, progressToken, logLevel, channel }),
-  );
 }

@@ -1,7 +1,8 @@
 /** What a tool is, and what it gets to work with on each call. */
 import type { z } from "zod";
 import type { CatalogRow } from "../data/tenant_store.ts";
-import type { Database } from "../data/rpc.ts";
+import type { Rpc } from "../data/rpc.ts";
+import type { LogLevel } from "../mcp/protocol/log_levels.ts";
 import type { TenantSecrets } from "../data/tenant_secrets.ts";
 import type { GuardedFetch } from "../upstream/guarded_fetch.ts";
 
@@ -15,29 +16,22 @@ export interface TenantContext {
 
 /**
  * Shared, tenant-neutral dependencies of tools (database access, upstream HTTP), built once per
- * isolate. Which tenant they act for always comes from `ToolCallContext.tenant`.
+ * isolate by the composition root; every one is required, so a deployment missing one fails at
+ * start-up rather than on the first call. Which tenant they act for always comes from
+ * `ToolCallContext.tenant`.
  */
 export interface ToolServices {
   /** SQL functions in `public`, called with the service key (CRM tools). */
-  db?: Database;
+  db: Rpc;
   /** Tenants' upstream credentials, by tenant id and secret name (HTTP tools). */
-  tenantSecrets?: TenantSecrets;
+  tenantSecrets: TenantSecrets;
   /** The only way tools reach an upstream API: address policy, timeout, size cap. */
-  upstreamFetch?: GuardedFetch;
+  upstreamFetch: GuardedFetch;
 }
 
-/** Severity of a log message a tool sends to the caller (syslog levels, least severe first). */
-export const LOG_LEVELS = [
-  "debug",
-  "info",
-  "notice",
-  "warning",
-  "error",
-  "critical",
-  "alert",
-  "emergency",
-] as const;
-export type LogLevel = typeof LOG_LEVELS[number];
+/** The names of ToolServices, for the start-up check of a composed deployment. */
+export const TOOL_SERVICES = ["db", "tenantSecrets", "upstreamFetch"] as const;
+
 
 export interface ToolCallContext {
   tenant: TenantContext;

@@ -29,7 +29,8 @@ function nameSource(method: string, params: Record<string, unknown> | undefined)
   return undefined;
 }
 
-function mismatch(message: string): ProtocolError {
+/** A 2026-07-28 header that disagrees with the body (or is missing). */
+export function headerMismatch(message: string): ProtocolError {
   return new ProtocolError(400, RPC_ERROR.HEADER_MISMATCH, `Header mismatch: ${message}`);
 }
 
@@ -38,10 +39,10 @@ export function checkMirroredHeaders(headers: Headers, message: Message): void {
   if (message.kind !== "request") throw invalidRequest("Only requests carry mirrored headers.");
   const method = headers.get("mcp-method");
   if (method === null) {
-    throw mismatch(`the Mcp-Method header is required (expected "${message.method}").`);
+    throw headerMismatch(`the Mcp-Method header is required (expected "${message.method}").`);
   }
   if (method.trim() !== message.method) {
-    throw mismatch(
+    throw headerMismatch(
       `Mcp-Method header value "${method.trim()}" does not match body method ` +
         `"${message.method}".`,
     );
@@ -50,11 +51,11 @@ export function checkMirroredHeaders(headers: Headers, message: Message): void {
   const header = headers.get("mcp-name");
   if (bodyName === undefined) return;
   if (header === null) {
-    throw mismatch(`the Mcp-Name header is required for ${message.method}.`);
+    throw headerMismatch(`the Mcp-Name header is required for ${message.method}.`);
   }
   const name = decodeHeaderValue(header);
-  if (name === null) throw mismatch("the Mcp-Name header holds invalid base64.");
+  if (name === null) throw headerMismatch("the Mcp-Name header holds invalid base64.");
   if (name !== bodyName) {
-    throw mismatch(`Mcp-Name header value "${name}" does not match body value "${bodyName}".`);
+    throw headerMismatch(`Mcp-Name header value "${name}" does not match body value "${bodyName}".`);
   }
 }

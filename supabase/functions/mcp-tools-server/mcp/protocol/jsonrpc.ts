@@ -25,6 +25,14 @@ export function invalidRequest(message: string): ProtocolError {
   return new ProtocolError(400, RPC_ERROR.INVALID_REQUEST, message);
 }
 
+/**
+ * Invalid params. The HTTP status differs by era: 2026-07-28 answers 400, the handshake era 200
+ * (the error lives in the JSON-RPC body only).
+ */
+export function invalidParams(status: 200 | 400, message: string): ProtocolError {
+  return new ProtocolError(status, RPC_ERROR.INVALID_PARAMS, message);
+}
+
 /** Parses one JSON-RPC message; batches and malformed bodies are refused. */
 export function parseMessage(body: string): Message {
   let value: unknown;
@@ -60,11 +68,11 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 const JSON_TYPE = { "content-type": "application/json" };
 
-export function resultResponse(id: RequestId, result: unknown): Response {
+export function rpcResultResponse(id: RequestId, result: unknown): Response {
   return new Response(JSON.stringify({ jsonrpc: "2.0", id, result }), { headers: JSON_TYPE });
 }
 
-export function errorResponse(id: RequestId | null, err: ProtocolError): Response {
+export function rpcErrorResponse(id: RequestId | null, err: ProtocolError): Response {
   const error: Record<string, unknown> = { code: err.code, message: err.message };
   if (err.data !== undefined) error.data = err.data;
   return new Response(JSON.stringify({ jsonrpc: "2.0", id, error }), {

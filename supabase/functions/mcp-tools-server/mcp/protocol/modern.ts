@@ -2,9 +2,9 @@
  * What a 2026-07-28 request must carry: `_meta` with its protocol version and client
  * capabilities, a matching MCP-Protocol-Version header, and mirrored method/name headers.
  */
-import { LOG_LEVELS, type LogLevel } from "../../tools/contract.ts";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log_levels.ts";
 import { checkMirroredHeaders } from "./headers.ts";
-import { isObject, type Message, ProtocolError } from "./jsonrpc.ts";
+import { invalidParams as invalid, isObject, type Message, ProtocolError } from "./jsonrpc.ts";
 import { META, MODERN_VERSION, RPC_ERROR, SUPPORTED_VERSIONS } from "./versions.ts";
 
 export interface ModernRequest {
@@ -13,9 +13,7 @@ export interface ModernRequest {
   logLevel: LogLevel | null;
 }
 
-function invalidParams(message: string): ProtocolError {
-  return new ProtocolError(400, RPC_ERROR.INVALID_PARAMS, message);
-}
+const invalidParams = (message: string) => invalid(400, message);
 
 export function readModernRequest(message: Message, headers: Headers): ModernRequest {
   if (message.kind !== "request") throw invalidParams("Expected a request.");
@@ -57,13 +55,13 @@ export function readModernRequest(message: Message, headers: Headers): ModernReq
     );
   }
   const level = meta[META.logLevel];
-  if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) {
+  if (level !== undefined && !isLogLevel(level)) {
     throw invalidParams(
       `params._meta["${META.logLevel}"] must be one of ${LOG_LEVELS.join(", ")}.`,
     );
   }
   checkMirroredHeaders(headers, message);
-  return { clientCapabilities, logLevel: (level as LogLevel | undefined) ?? null };
+  return { clientCapabilities, logLevel: level ?? null };
 }
 
 /** The capabilities a tool needs that the caller did not declare; null when it has them all. */

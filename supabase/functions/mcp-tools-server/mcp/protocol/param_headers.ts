@@ -2,9 +2,8 @@
  * Tool arguments mirrored into `Mcp-Param-{Name}` headers (the `x-mcp-header` schema extension):
  * found once per tool from its input schema, checked against the body on every 2026-07-28 call.
  */
-import { decodeHeaderValue } from "./headers.ts";
-import { isObject, ProtocolError } from "./jsonrpc.ts";
-import { RPC_ERROR } from "./versions.ts";
+import { decodeHeaderValue, headerMismatch } from "./headers.ts";
+import { isObject } from "./jsonrpc.ts";
 
 export interface MirroredParam {
   /** The chain of `properties` keys leading to the argument. */
@@ -41,10 +40,6 @@ function matches(header: string, value: unknown): boolean {
   return false;
 }
 
-function mismatch(message: string): ProtocolError {
-  return new ProtocolError(400, RPC_ERROR.HEADER_MISMATCH, `Header mismatch: ${message}`);
-}
-
 /** Each mirrored argument present in the body needs its header, equal after decoding; and back. */
 export function checkMirroredParams(
   headers: Headers,
@@ -56,16 +51,16 @@ export function checkMirroredParams(
     const raw = headers.get(header);
     const present = value !== undefined && value !== null;
     if (raw === null) {
-      if (present) throw mismatch(`the ${header} header is required: ${path.join(".")} is set.`);
+      if (present) throw headerMismatch(`the ${header} header is required: ${path.join(".")} is set.`);
       continue;
     }
     if (!present) {
-      throw mismatch(`${header} is sent but ${path.join(".")} is not in the arguments.`);
+      throw headerMismatch(`${header} is sent but ${path.join(".")} is not in the arguments.`);
     }
     const decoded = decodeHeaderValue(raw);
-    if (decoded === null) throw mismatch(`the ${header} header holds invalid base64.`);
+    if (decoded === null) throw headerMismatch(`the ${header} header holds invalid base64.`);
     if (!matches(decoded, value)) {
-      throw mismatch(`${header} header value does not match argument ${path.join(".")}.`);
+      throw headerMismatch(`${header} header value does not match argument ${path.join(".")}.`);
     }
   }
 }

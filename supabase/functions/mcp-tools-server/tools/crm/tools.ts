@@ -1,9 +1,9 @@
 /**
  * CRM tools over the tenant's own records in the project database (companies, contacts, deals,
  * notes). The tenant is the caller's, from the request: no argument names a tenant, and every
- * query goes through crmStore, which is bound to it.
+ * query goes through crmRecords, which is bound to it.
  */
-import { crmStore } from "./store.ts";
+import { crmRecords } from "./records.ts";
 import { ReadInput, ReadOutput, WriteInput, type WriteOperation, WriteOutput } from "./schemas.ts";
 import { defineTool, structured, ToolError } from "../contract.ts";
 
@@ -20,7 +20,7 @@ const crmRead = defineTool({
   input: ReadInput,
   output: ReadOutput,
   run: async ({ entity, id, query, filters, limit, cursor }, call) => {
-    const crm = crmStore(call);
+    const crm = crmRecords(call);
     if (id !== undefined) {
       if (query !== undefined || filters !== undefined || cursor !== undefined) {
         throw new ToolError(
@@ -52,12 +52,12 @@ const crmWrite = defineTool({
   input: WriteInput,
   output: WriteOutput,
   run: async ({ operation }, call) => {
-    const record = await perform(operation, crmStore(call));
+    const record = await perform(operation, crmRecords(call));
     return structured({ action: operation.action, entity: operation.entity, record });
   },
 });
 
-function perform(op: WriteOperation, crm: ReturnType<typeof crmStore>) {
+function perform(op: WriteOperation, crm: ReturnType<typeof crmRecords>) {
   switch (op.action) {
     case "create":
       return crm.create(op.entity, op.fields);

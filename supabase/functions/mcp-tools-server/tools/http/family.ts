@@ -2,7 +2,7 @@
  * The `http` family: tools defined as data (a `tool_catalog` row), each calling the calling
  * tenant's own upstream API with that tenant's base URL, headers and credentials.
  */
-import { SecretsUnavailableError } from "../../data/tenant_secrets.ts";
+import { StoreUnavailableError } from "../../data/rpc.ts";
 import { UpstreamError } from "../../upstream/guarded_fetch.ts";
 import type { CatalogRow } from "../../data/tenant_store.ts";
 import { type DataFamily, type ToolDefinition, ToolError, type ToolResult } from "../contract.ts";
@@ -25,9 +25,6 @@ export function buildHttpTool(row: CatalogRow): ToolDefinition {
     input,
     async run(args, call): Promise<ToolResult> {
       const { upstreamFetch, tenantSecrets } = call.services;
-      if (!upstreamFetch || !tenantSecrets) {
-        throw new Error("HTTP tools need the upstreamFetch and tenantSecrets services");
-      }
       const config = readTenantUpstream(call.tenant.config);
       if (!config.ok) throw new ToolError(config.problem);
       const upstream = config.upstream;
@@ -37,8 +34,11 @@ export function buildHttpTool(row: CatalogRow): ToolDefinition {
       try {
         secrets = await tenantSecrets.get(call.tenant.id, names);
       } catch (err) {
-        if (!(err instanceof SecretsUnavailableError)) throw err;
-        throw new Error(`Credentials of tenant ${call.tenant.slug} unavailable: ${err.message}`);
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        throw new ToolError(
+          "This tenant's upstream credentials can't be read right now (the database did not " +
+            "answer). Nothing was sent; try again in a few seconds.",
+        );
       }
       const missing = names.filter((name) => !secrets.has(name));
       if (missing.length > 0) {

@@ -1,74 +1,49 @@
 /**
- * Builds the MCP server for one tool set. Built once per fingerprint and shared by every tenant
- * with that set, so nothing tenant-specific may live here: the tenant arrives with each request
- * as `authInfo.extra.caller` and each tool reads it from there.
+ * The mcp-lite adapter: builds the ToolServer for one tool set. Built once per fingerprint and
+ * shared by every tenant with that set, so nothing tenant-specific may live here: the caller
+ * arrives with each request inside its RequestScope (`authInfo.extra`), and each tool reads it
+ * from there.
  */
 import { type Ctx, McpServer, RpcError, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
-import type { Caller } from "../auth/authenticator.ts";
-import { SERVER_NAME, SERVER_VERSION } from "../config.ts";
 import type { Logger } from "../lib/log.ts";
-import { isObject } from "./protocol/jsonrpc.ts";
-import { type MirroredParam, mirroredParams } from "./protocol/param_headers.ts";
-import { modernResult } from "./protocol/results.ts";
-import type { RequestScope } from "./scope.ts";
 import type { ToolSet } from "../tools/catalog.ts";
 import {
-  LOG_LEVELS,
-  type LogLevel,
   type ToolCallContext,
   type ToolDefinition,
   ToolError,
   type ToolResult,
   type ToolServices,
 } from "../tools/contract.ts";
-
-/** A tool as this server serves it. */
-export interface ServedTool {
-  definition: ToolDefinition;
-  /** Arguments 2026-07-28 clients mirror into Mcp-Param-* headers. */
-  mirroredParams: readonly MirroredParam[];
-}
-
-export interface BuiltServer {
-  toolSet: ToolSet;
-  /** A tool of this set, by name. */
-  tool(name: string): ServedTool | undefined;
-  /**
-   * Runs one JSON-RPC message (already checked by the protocol front) and answers with JSON;
-   * notifications a tool sends go to `scope.channel`.
-   */
-  dispatch(url: string, body: string, caller: Caller, scope: RequestScope): Promise<Response>;
-}
+import type { ServedTool, ToolServer } from "./front.ts";
+import { isObject } from "./protocol/jsonrpc.ts";
+import { LOG_LEVELS, type LogLevel } from "./protocol/log_levels.ts";
+import { mirroredParams } from "./protocol/param_headers.ts";
+import type { ServerInfo } from "./protocol/results.ts";
+import { RequestScope } from "./scope.ts";
 
 /** What every server shares: built once per isolate, never per tenant. */
 export interface ServerDeps {
   services: ToolServices;
   log: Logger;
-  /** How long a caller may cache its tools/list (the key cache's lifetime). */
-  toolsTtlMs: number;
-}
-
-interface Extra {
-  caller: Caller;
-  scope: RequestScope;
+  serverInfo: ServerInfo;
 }
 
 /** mcp-lite answers in JSON; streaming, when needed, is the front's job. */
 const JSON_ONLY = { "content-type": "application/json", accept: "application/json" };
 
-export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
-  const { log, toolsTtlMs } = deps;
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION });
+export function buildServer(toolSet: ToolSet, deps: ServerDeps): ToolServer {
+  const { log } = deps;
+  const server = new McpServer(deps.serverInfo);
 
   server.use(defaultMissingArguments);
-  // 2026-07-28 results carry resultType, serverInfo and (tools/list) caching hints.
+  // The era decides a result's final shape (2026-07-28 adds resultType, serverInfo, caching).
   server.use(async (ctx, next) => {
     await next();
-    const scope = (ctx.authInfo?.extra as Extra | undefined)?.scope;
+    const scope = RequestScope.from(ctx.authInfo);
     const response = ctx.response as { result?: unknown } | undefined;
-    if (scope?.era === "modern" && response && isObject(response.result)) {
-      response.result = modernResult(ctx.request.method, response.result, toolsTtlMs);
+    if (scope && response && isObject(response.result)) {
+      response.result = scope.shapeResult(ctx.request.method, response.result);
     }
   });
   // Protocol errors (bad params, unknown method) pass as they are; anything else becomes a plain
@@ -101,9 +76,9 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): BuiltServer {
   return {
     toolSet,
     tool: (name) => byName.get(name),
-    dispatch: (url, body, caller, scope) =>
+    dispatch: (url, body, scope) =>
       handler(new Request(url, { method: "POST", headers: JSON_ONLY, body }), {
-        authInfo: { token: caller.keyPrefix, scopes, extra: { caller, scope } },
+        authInfo: { token: scope.caller.label, scopes, extra: scope.toExtra() },
       }),
   };
 }
@@ -135,16 +110,16 @@ async function runTool(
   ctx: Ctx,
   { services, log }: ServerDeps,
 ): Promise<ToolResult> {
-  const extra = ctx.authInfo?.extra as Extra | undefined;
-  const caller = extra?.caller;
+  const scope = RequestScope.from(ctx.authInfo);
   // Servers are shared across tenants with the same tool set; check the caller's own set anyway.
-  if (!caller || !extra.scope || !caller.toolSet.names.includes(tool.name)) {
+  if (!scope || !scope.caller.toolSet.names.includes(tool.name)) {
     return errorResult(`Tool "${tool.name}" is not enabled for this API key.`);
   }
+  const { caller } = scope;
   const parsed = tool.input.safeParse(args);
   if (!parsed.success) return errorResult(describeInvalidArguments(tool.name, parsed.error));
   try {
-    return await tool.run(parsed.data, callContext(tool, caller, extra.scope, services));
+    return await tool.run(parsed.data, callContext(tool, scope, services));
   } catch (err) {
     if (err instanceof ToolError) return errorResult(err.message);
     const ref = crypto.randomUUID();
@@ -155,11 +130,10 @@ async function runTool(
 
 function callContext(
   tool: ToolDefinition,
-  caller: Caller,
   scope: RequestScope,
   services: ToolServices,
 ): ToolCallContext {
-  const { channel, progressToken, logLevel } = scope;
+  const { caller, channel, progressToken, logLevel } = scope;
   const minimum = logLevel === null ? Infinity : LOG_LEVELS.indexOf(logLevel);
   return {
     tenant: caller.tenant,

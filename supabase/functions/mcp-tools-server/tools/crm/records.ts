@@ -1,8 +1,8 @@
 /**
- * CRM data access for one call. Bound to the caller's tenant when created, so no method takes a
+ * The tenant's CRM records, for one call. Bound to the caller's tenant when created, so no method takes a
  * tenant id: every SQL function gets `p_tenant_id` from here and from nowhere else.
  */
-import { DatabaseError, DatabaseUnavailableError } from "../../data/rpc.ts";
+import { DatabaseError, StoreUnavailableError } from "../../data/rpc.ts";
 import type { Entity, ReadFilters } from "./schemas.ts";
 import { type ToolCallContext, ToolError } from "../contract.ts";
 import type { z } from "zod";
@@ -17,7 +17,7 @@ export interface SearchRequest {
   cursor?: string;
 }
 
-export interface CrmStore {
+export interface CrmRecords {
   get(entity: Entity, id: string): Promise<{ record: Json; recent_notes?: Json[] }>;
   search(
     entity: Entity,
@@ -29,11 +29,10 @@ export interface CrmStore {
   addNote(entity: Entity, id: string, body: string): Promise<Json>;
 }
 
-export function crmStore(
+export function crmRecords(
   { tenant, services }: Pick<ToolCallContext, "tenant" | "services">,
-): CrmStore {
+): CrmRecords {
   const { db } = services;
-  if (!db) throw new Error("CRM tools need the db service");
   const call = async (fn: string, args: Json) => {
     try {
       return await db.call(fn, { p_tenant_id: tenant.id, ...args }) as Json;
@@ -78,7 +77,7 @@ export function crmStore(
  * showing too. Anything else is ours to investigate, so it is left to the generic handler.
  */
 function asToolError(err: unknown): unknown {
-  if (err instanceof DatabaseUnavailableError) {
+  if (err instanceof StoreUnavailableError) {
     return new ToolError(
       "The CRM database did not answer in time. Nothing was changed; try again in a few seconds.",
     );
