@@ -12,6 +12,7 @@ import { createMcpHandler, McpServer as SdkServer } from "@modelcontextprotocol/
 import { McpServer, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
 import type { ToolCallContext } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
+import { offlineServices } from "./offline_services.ts";
 import { BENCH_TOOL_NAMES, benchTools } from "./tools.ts";
 
 export const BASELINES = ["lite-shared", "lite-rebuild", "sdk-v2"] as const;
@@ -20,7 +21,7 @@ export type Baseline = typeof BASELINES[number];
 /** What the tools see in place of a resolved caller: the baselines have no auth. */
 const CALL: ToolCallContext = {
   tenant: { id: "00000000-0000-4000-8000-00000000b0b0", slug: "bench", name: "Bench", config: {} },
-  services: {},
+  services: offlineServices(),
   enabledTools: BENCH_TOOL_NAMES,
   progress: async () => {},
   log: async () => {},

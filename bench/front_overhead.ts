@@ -14,13 +14,13 @@
 import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
 import { McpServer, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
-import { createApp } from "../supabase/functions/mcp-tools-server/http/app.ts";
+import { composeApp } from "../supabase/functions/mcp-tools-server/compose.ts";
 import { withChecksum } from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
-import type { Caller } from "../supabase/functions/mcp-tools-server/auth/authenticator.ts";
 import { loadConfig } from "../supabase/functions/mcp-tools-server/config.ts";
 import { silentLogger } from "../supabase/functions/mcp-tools-server/lib/log.ts";
-import { buildServer } from "../supabase/functions/mcp-tools-server/mcp/server.ts";
-import type { RequestScope } from "../supabase/functions/mcp-tools-server/mcp/scope.ts";
+import { buildServer } from "../supabase/functions/mcp-tools-server/mcp/mcp_lite_server.ts";
+import { RequestScope } from "../supabase/functions/mcp-tools-server/mcp/scope.ts";
+import { offlineServices } from "./offline_services.ts";
 import type { KeyRecord } from "../supabase/functions/mcp-tools-server/data/tenant_store.ts";
 import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
 
@@ -50,9 +50,10 @@ const record: KeyRecord = {
   revokedAt: null,
   tenant,
 } as KeyRecord;
-const app = createApp({
-  config: loadConfig(() => undefined),
+const services = offlineServices();
+const { app } = composeApp(loadConfig(() => undefined), {
   store: { resolveKey: () => Promise.resolve(record) },
+  services,
   log: silentLogger,
 });
 
@@ -100,14 +101,20 @@ const liteHandler = new StreamableHttpTransport().bind(lite);
 
 // The function's own server for the tool set, dispatched as the front does.
 const { toolSet } = new ToolCatalog(FAMILIES).toolSet(rows);
-const server = buildServer(toolSet, { services: {}, log: silentLogger, toolsTtlMs: 30_000 });
-const caller = { tenant, toolSet, keyPrefix: "mcpk_a1b2c3" } as unknown as Caller;
-const scope: RequestScope = {
-  era: "legacy",
-  progressToken: undefined,
-  logLevel: null,
-  channel: { notify: () => {}, signal: new AbortController().signal },
-};
+const server = buildServer(toolSet, {
+  services,
+  log: silentLogger,
+  serverInfo: { name: "bench", version: "1" },
+});
+const caller = { label: "mcpk_a1b2c3", tenant, toolSet };
+const scope = new RequestScope(
+  caller,
+  "legacy",
+  undefined,
+  null,
+  { notify: () => {}, signal: new AbortController().signal },
+  (_method, result) => result,
+);
 
 const variants: Array<[string, (i: number) => Promise<Response>]> = [
   ["mcp-lite alone", (i) =>
@@ -118,7 +125,7 @@ const variants: Array<[string, (i: number) => Promise<Response>]> = [
         body: call(i),
       }),
     )],
-  ["cached server", (i) => server.dispatch(base, call(i), caller, scope)],
+  ["cached server", (i) => server.dispatch(base, call(i), scope)],
   ["app: GET → 405", () => Promise.resolve(app.fetch(new Request(base, { headers: auth })))],
   ["app: 2025 tools/call", (i) =>
     Promise.resolve(

@@ -1,25 +1,23 @@
 /**
- * The function exactly as index.ts runs it (same config, store, app, Deno.serve), except that
- * its catalog also holds the benchmark's tool family. With BENCH_PROBE_PORT set it also answers,
+ * The function exactly as index.ts composes and runs it (compose.ts, Deno.serve), except that its
+ * catalog also holds the benchmark's tool family. With BENCH_PROBE_PORT set it also answers,
  * on that separate port so the measured path stays untouched:
  *   GET /timings  start-up and first-MCP-request times, ms since the process started
  *   GET /memory   Deno.memoryUsage() after a full GC (run with --expose-gc for a real GC)
  */
 const entered = performance.now();
 // Imported dynamically so their cost can be told apart from the runtime's own start.
-const [{ createApp }, { loadConfig, loadSupabaseAccess }, { supabaseTenantStore }, catalogs] =
-  await Promise.all([
-    import("../supabase/functions/mcp-tools-server/http/app.ts"),
-    import("../supabase/functions/mcp-tools-server/config.ts"),
-    import("../supabase/functions/mcp-tools-server/data/tenant_store.ts"),
-    import("./catalog.ts"),
-  ]);
+const [{ composeApp }, { loadConfig }, { FAMILIES }, { benchTools }] = await Promise.all([
+  import("../supabase/functions/mcp-tools-server/compose.ts"),
+  import("../supabase/functions/mcp-tools-server/config.ts"),
+  import("../supabase/functions/mcp-tools-server/tools/registry.ts"),
+  import("./tools.ts"),
+]);
 const imported = performance.now();
 
 const env = (name: string) => Deno.env.get(name);
 const config = loadConfig(env);
-const store = supabaseTenantStore(loadSupabaseAccess(env), config.storeTimeoutMs);
-const app = createApp({ config, store, catalog: catalogs.benchCatalog() });
+const { app } = composeApp(config, { families: [...FAMILIES, benchTools] });
 const timings: Record<string, number> = { entered, imported, built: performance.now() };
 
 /** The first MCP request is timed in full (body included); every later one goes straight on. */
@@ -36,7 +34,7 @@ let handle: Handler = async (request) => {
 
 Deno.serve(
   {
-    port: Number(env("MCP_FUNCTION_PORT")),
+    port: config.port,
     hostname: "127.0.0.1",
     onListen: () => timings.listening = performance.now(),
   },

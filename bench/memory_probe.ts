@@ -4,9 +4,10 @@
  *
  *   deno run --v8-flags=--expose-gc bench/memory_probe.ts [n]
  */
-import { buildServer } from "../supabase/functions/mcp-tools-server/mcp/server.ts";
+import { buildServer } from "../supabase/functions/mcp-tools-server/mcp/mcp_lite_server.ts";
 import { silentLogger } from "../supabase/functions/mcp-tools-server/lib/log.ts";
 import { benchCatalog, benchRows } from "./catalog.ts";
+import { offlineServices } from "./offline_services.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --v8-flags=--expose-gc");
@@ -19,7 +20,11 @@ const heap = () => {
 const n = Number(Deno.args[0] ?? 100);
 const catalog = benchCatalog();
 const { toolSet } = catalog.toolSet(benchRows());
-const deps = { catalog, services: {}, log: silentLogger, toolsTtlMs: 30_000 };
+const deps = {
+  services: offlineServices(),
+  log: silentLogger,
+  serverInfo: { name: "bench", version: "1" },
+};
 buildServer(toolSet, deps); // first build pays for lazy module work, not per-server memory
 
 const before = heap();

@@ -190,7 +190,7 @@ Deno.test("catalog: an edited description is served, as a new fingerprint, after
   await registerTools([tool]);
   const fn = inProcessApp({
     config: { tenantCacheTtlMs: 10_000 },
-    catalog: new ToolCatalog([builtinTools, [tool]]),
+    families: [builtinTools, [tool]],
   });
   const t = await createTenant([tool.name]);
   const key = await issueKey(t.slug);

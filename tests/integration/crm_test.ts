@@ -4,7 +4,8 @@
  * pagination, archive semantics and the answers an agent gets when something is wrong.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { createToolServices } from "../../supabase/functions/mcp-tools-server/compose.ts";
+import { supabaseRpc } from "../../supabase/functions/mcp-tools-server/data/rpc.ts";
+import { supabaseClient } from "../../supabase/functions/mcp-tools-server/data/supabase_client.ts";
 import { systemClock } from "../../supabase/functions/mcp-tools-server/lib/clock.ts";
 import { loadConfig } from "../../supabase/functions/mcp-tools-server/config.ts";
 import { choosePorts } from "../../scripts/lib/ports.ts";
@@ -660,16 +661,10 @@ Deno.test("crm: an unreachable or hung database is an isError result to retry", 
   const closed = choosePorts({ db: undefined }).db;
   try {
     for (const port of [closed, hung.addr.port]) {
-      const config = loadConfig(() => undefined, { storeTimeoutMs: 300 });
       // The key store works; only the tools' database is unreachable.
       const url = `http://127.0.0.1:${port}`;
       const broken = inProcessApp({
-        config,
-        services: createToolServices({
-          config,
-          access: { url, key: stack.info.serviceRoleKey },
-          clock: systemClock,
-        }),
+        services: { db: supabaseRpc(supabaseClient({ url, key: stack.info.serviceRoleKey }, 300)) },
       });
       const crm = crmAs(broken, t.key);
       const replies = [

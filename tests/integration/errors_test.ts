@@ -196,7 +196,7 @@ Deno.test("a tool that crashes yields an isError result with a reference, no sta
   });
   await registerTools([crashing]);
   const t = await tenantWithKey(["crash"]);
-  const app = inProcessApp({ catalog: new ToolCatalog([builtinTools, [crashing]]) });
+  const app = inProcessApp({ families: [builtinTools, [crashing]] });
   const reply = await post(app, callTool("crash"), { key: t.key, accept: "json" });
   equal(reply.body.result.isError, true);
   match(reply.body.result.content[0].text, /failed unexpectedly \(reference [0-9a-f-]{36}\)/);

@@ -1,22 +1,15 @@
 /** Tenants, keys and in-process apps on the shared test stack. */
-import { createApp } from "../../supabase/functions/mcp-tools-server/http/app.ts";
+import { composeApp, type Overrides } from "../../supabase/functions/mcp-tools-server/compose.ts";
 import { type Config, loadConfig } from "../../supabase/functions/mcp-tools-server/config.ts";
+import type { TenantStore } from "../../supabase/functions/mcp-tools-server/data/tenant_store.ts";
 import { type Logger, silentLogger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
-import { createToolServices } from "../../supabase/functions/mcp-tools-server/compose.ts";
-import type { Resolver } from "../../supabase/functions/mcp-tools-server/upstream/guarded_fetch.ts";
-import {
-  createMetrics,
-  type Metrics,
-} from "../../supabase/functions/mcp-tools-server/lib/metrics.ts";
-import {
-  supabaseTenantStore,
-  type TenantStore,
-} from "../../supabase/functions/mcp-tools-server/data/tenant_store.ts";
-import type { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
+import type { Metrics } from "../../supabase/functions/mcp-tools-server/lib/metrics.ts";
 import type {
   ToolDefinition,
+  ToolFamily,
   ToolServices,
 } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
+import type { Resolver } from "../../supabase/functions/mcp-tools-server/upstream/guarded_fetch.ts";
 import { ManualClock } from "./clock.ts";
 import { stack } from "./stack.ts";
 
@@ -99,52 +92,44 @@ export interface TestApp {
 }
 
 /**
- * The real app, in this process, against the real stack (supabase-js → gateway → PostgREST →
- * Postgres), with the same tool services index.ts builds. `supabaseUrl` may point elsewhere to
- * simulate an outage of the store and the tools' database alike.
+ * The real app, in this process, composed exactly as index.ts composes it, against the real stack
+ * (supabase-js → gateway → PostgREST → Postgres). `supabaseUrl` may point elsewhere to simulate an
+ * outage of the store and the tools' database alike.
  */
 export function inProcessApp(
   options: {
     config?: Partial<Config>;
     supabaseUrl?: string;
     store?: TenantStore;
-    catalog?: ToolCatalog;
-    /** Default: the real services (tenant secrets, guarded upstream fetch) on the test stack. */
-    services?: ToolServices;
-    /** Name resolution for the upstream address policy; default getaddrinfo. */
+    families?: readonly ToolFamily[];
+    services?: Partial<ToolServices>;
     resolve?: Resolver;
     log?: Logger;
   } = {},
 ): TestApp {
-  const config = loadConfig(() => undefined, options.config);
-  const metrics = createMetrics();
-  const clock = new ManualClock();
-  const access = {
-    url: options.supabaseUrl ?? stack.info.supabaseUrl,
-    key: stack.info.serviceRoleKey,
-  };
-  const store = options.store ?? supabaseTenantStore(access, config.storeTimeoutMs);
-  const app = createApp({
-    config,
-    store,
-    clock,
-    metrics,
-    catalog: options.catalog,
-    services: options.services ?? createToolServices({
-      config,
-      access: {
-        url: options.supabaseUrl ?? stack.info.supabaseUrl,
-        key: stack.info.serviceRoleKey,
-      },
-      clock,
-      tenantSecretsKey: stack.info.tenantSecretsKey,
-      resolve: options.resolve,
-    }),
-    log: options.log ?? silentLogger,
+  return composedApp({
+    ...options,
+    supabase: {
+      url: options.supabaseUrl ?? stack.info.supabaseUrl,
+      key: stack.info.serviceRoleKey,
+    },
+    config: { tenantSecretsKey: stack.info.tenantSecretsKey, ...options.config },
   });
-  const base = `http://function.test`;
+}
+
+/** composeApp with a manual clock and a silent log, reached through `fetch`. */
+export function composedApp(
+  options: Omit<Overrides, "clock" | "metrics"> & { config?: Partial<Config> },
+): TestApp {
+  const { config: overrides, ...parts } = options;
+  const clock = new ManualClock();
+  const { app, metrics } = composeApp(loadConfig(() => undefined, overrides), {
+    log: silentLogger,
+    ...parts,
+    clock,
+  });
   return {
-    url: base + MCP_PATH,
+    url: `http://function.test${MCP_PATH}`,
     metrics,
     clock,
     fetch: (input, init) => Promise.resolve(app.fetch(new Request(input, init))),

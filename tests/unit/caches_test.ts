@@ -1,10 +1,10 @@
 import { deepStrictEqual, equal, rejects } from "node:assert/strict";
-import { KeyCache } from "../../supabase/functions/mcp-tools-server/lib/ttl_cache.ts";
+import { TtlCache } from "../../supabase/functions/mcp-tools-server/lib/ttl_cache.ts";
 import { LruCache } from "../../supabase/functions/mcp-tools-server/lib/lru_cache.ts";
 import { ManualClock } from "../support/clock.ts";
 
 function keyCache(clock: ManualClock, maxEntries = 100) {
-  return new KeyCache<string>({ ttlMs: 1000, negativeTtlMs: 100, maxEntries, clock });
+  return new TtlCache<string>({ ttlMs: 1000, negativeTtlMs: 100, maxEntries, clock });
 }
 
 Deno.test("key cache: reuses an answer until its TTL passes", async () => {

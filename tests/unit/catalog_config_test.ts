@@ -1,10 +1,7 @@
 import { FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/registry.ts";
 import { deepStrictEqual, equal, match, notEqual, throws } from "node:assert/strict";
 import { z } from "zod";
-import {
-  loadConfig,
-  loadSupabaseAccess,
-} from "../../supabase/functions/mcp-tools-server/config.ts";
+import { loadConfig, supabaseAccess } from "../../supabase/functions/mcp-tools-server/config.ts";
 import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
 import { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
 import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
@@ -107,15 +104,17 @@ Deno.test("config: defaults, environment overrides, and refusal of bad numbers",
   equal(loadConfig(env({ MCP_METRICS_TOKEN: "t" })).metricsToken, "t");
 });
 
+const access = (env: (name: string) => string | undefined) => supabaseAccess(loadConfig(env));
+
 Deno.test("config: the service key comes from SUPABASE_SECRET_KEYS or SUPABASE_SERVICE_ROLE_KEY", () => {
   const env = (values: Record<string, string>) => (name: string) => values[name];
   const url = "https://ref.supabase.co";
   equal(
-    loadSupabaseAccess(env({ SUPABASE_URL: url, SUPABASE_SERVICE_ROLE_KEY: "jwt" })).key,
+    access(env({ SUPABASE_URL: url, SUPABASE_SERVICE_ROLE_KEY: "jwt" })).key,
     "jwt",
   );
   equal(
-    loadSupabaseAccess(
+    access(
       env({
         SUPABASE_URL: url,
         SUPABASE_SECRET_KEYS: '{"default":"sb_secret_x"}',
@@ -124,16 +123,17 @@ Deno.test("config: the service key comes from SUPABASE_SECRET_KEYS or SUPABASE_S
     ).key,
     "sb_secret_x",
   );
-  throws(() => loadSupabaseAccess(env({ SUPABASE_URL: url })), /SUPABASE_SERVICE_ROLE_KEY/);
-  throws(() => loadSupabaseAccess(env({})), /SUPABASE_URL/);
+  throws(() => access(env({ SUPABASE_URL: url })), /SUPABASE_SERVICE_ROLE_KEY/);
+  throws(() => access(env({})), /SUPABASE_URL/);
 });
 
 Deno.test("dependencies: the function and the project pin the same versions", async () => {
   const read = async (path: string) =>
-    JSON.parse(await Deno.readTextFile(new URL(path, import.meta.url))).imports as Record<
-      string,
-      string
-    >;
+    JSON.parse(await Deno.readTextFile(new URL(path, new URL("../", import.meta.url))))
+      .imports as Record<
+        string,
+        string
+      >;
   const fn = await read("../supabase/functions/mcp-tools-server/deno.json");
   const root = await read("../deno.json");
   for (const [name, spec] of Object.entries(root)) {

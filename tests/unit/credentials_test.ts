@@ -1,6 +1,9 @@
 import { equal, throws } from "node:assert/strict";
 import { readApiKey } from "../../supabase/functions/mcp-tools-server/auth/credentials.ts";
-import { ApiError, type ErrorCode } from "../../supabase/functions/mcp-tools-server/http/errors.ts";
+import {
+  ApiError,
+  type ErrorCode,
+} from "../../supabase/functions/mcp-tools-server/lib/api_error.ts";
 
 // Shape only: checksums are checked later, by the authenticator (see keys_test.ts).
 const KEY = `mcpk_${"a".repeat(12)}_${"0".repeat(70)}`;

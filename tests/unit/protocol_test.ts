@@ -1,14 +1,14 @@
 /**
  * The protocol front, request by request: era detection, the 2026-07-28 rules (headers, _meta,
  * discover, result fields, error statuses), the handshake era served without sessions, and what
- * holds in both (origins, CORS, tool errors, streaming only when needed).
+ * holds in both (origins, CORS, tool errors, streaming only when needed). The real app, composed
+ * in this process over an in-memory tenant store.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { z } from "zod";
 import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
-import { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
 import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
-import { inProcessApp, registerTools, tenantWithKey } from "../support/fixtures.ts";
+import { MemoryTenants, unitApp } from "../support/memory_tenants.ts";
 import {
   callTool,
   initialize,
@@ -18,13 +18,14 @@ import {
   type RpcReply,
   type Target,
 } from "../support/mcp_client.ts";
-import { stack } from "../support/stack.ts";
 
 const MODERN = "2026-07-28";
 const TOOLS = ["echo", "tenant_info", "test_logging_tool", "test_missing_capability"];
 const TOOLS_TTL_MS = 20_000;
+const tenants = new MemoryTenants();
+const inProcessApp = (options: Parameters<typeof unitApp>[1] = {}) => unitApp(tenants, options);
 const app = inProcessApp({ config: { tenantCacheTtlMs: TOOLS_TTL_MS } });
-const tenant = await tenantWithKey([...TOOLS, "test_mirrored_header", "test_tool_with_progress"]);
+const tenant = await tenants.add([...TOOLS, "test_mirrored_header", "test_tool_with_progress"]);
 
 const meta = (extra: Record<string, unknown> = {}) => ({
   "io.modelcontextprotocol/protocolVersion": MODERN,
@@ -435,51 +436,6 @@ Deno.test("both: with a host allow-list, other hosts → 403", async () => {
   equal(right.status, 200, right.text);
 });
 
-Deno.test("both: CORS preflight before authentication, CORS headers on errors too", async () => {
-  const origin = `http://localhost:6274`;
-  const preflight = await fetch(stack.info.mcpUrl, {
-    method: "OPTIONS",
-    headers: {
-      origin,
-      "access-control-request-method": "POST",
-      "access-control-request-headers": "authorization, content-type, mcp-method, mcp-param-region",
-    },
-  });
-  await preflight.body?.cancel();
-  equal(preflight.status, 204);
-  equal(preflight.headers.get("access-control-allow-origin"), origin);
-  const allowed = preflight.headers.get("access-control-allow-headers") ?? "";
-  for (
-    const header of [
-      "authorization",
-      "content-type",
-      "accept",
-      "mcp-protocol-version",
-      "mcp-method",
-      "mcp-name",
-      "mcp-param-region",
-    ]
-  ) ok(allowed.includes(header), `${header} allowed`);
-
-  const refused = await fetch(stack.info.mcpUrl, {
-    method: "OPTIONS",
-    headers: { origin: "https://evil.example.com", "access-control-request-method": "POST" },
-  });
-  await refused.body?.cancel();
-  equal(refused.status, 403);
-  equal(refused.headers.get("access-control-allow-origin"), null);
-
-  const unauthorized = await post(stack.info.mcpUrl, listTools(), { headers: { origin } });
-  equal(unauthorized.status, 401);
-  equal(unauthorized.headers.get("access-control-allow-origin"), origin);
-  match(unauthorized.headers.get("access-control-expose-headers") ?? "", /www-authenticate/);
-  const served = await post(stack.info.mcpUrl, listTools(), {
-    key: tenant.key,
-    headers: { origin },
-  });
-  equal(served.headers.get("access-control-allow-origin"), origin);
-});
-
 Deno.test("both: malformed bodies and batches are JSON-RPC errors without internals", async () => {
   assertRpcError(await post(app, "{not json", { key: tenant.key }), 400, -32700);
   assertRpcError(await post(app, [listTools()], { key: tenant.key }), 400, -32600);
@@ -512,9 +468,10 @@ const waitsForCancel = defineTool({
 });
 
 Deno.test("both: closing the response stream cancels the tool call", async () => {
-  await registerTools([waitsForCancel]);
-  const t = await tenantWithKey(["waits_for_cancel"]);
-  const local = inProcessApp({ catalog: new ToolCatalog([builtinTools, [waitsForCancel]]) });
+  const families = [builtinTools, [waitsForCancel]];
+  const withTool = new MemoryTenants(families);
+  const t = await withTool.add(["waits_for_cancel"]);
+  const local = unitApp(withTool, { families });
   const res = await local.fetch(local.url, {
     method: "POST",
     headers: {

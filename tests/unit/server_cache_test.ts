@@ -1,18 +1,20 @@
 /**
  * One server per tool set, shared by tenants with the same set, and tenant identity carried per
- * request. The real app runs in this process (so its counters are readable) against the real
- * store through the gateway.
+ * request. The real app runs in this process (so its counters are readable) over an in-memory
+ * tenant store.
  */
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { z } from "zod";
 import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
-import { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
 import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
-import { inProcessApp, registerTools, tenantWithKey } from "../support/fixtures.ts";
+import { MemoryTenants, unitApp } from "../support/memory_tenants.ts";
 import { callTool, initialize, listTools, post, rpc, toolNames } from "../support/mcp_client.ts";
 
+const tenants = new MemoryTenants();
+const tenantWithKey = (tools: string[]) => tenants.add(tools);
+
 Deno.test("repeated requests for one tenant build one server", async () => {
-  const app = inProcessApp();
+  const app = unitApp(tenants);
   const t = await tenantWithKey(["echo", "tenant_info"]);
   await post(app, initialize(), { key: t.key });
   for (let i = 0; i < 10; i++) {
@@ -28,7 +30,7 @@ Deno.test("repeated requests for one tenant build one server", async () => {
 });
 
 Deno.test("different tool sets get different servers", async () => {
-  const app = inProcessApp();
+  const app = unitApp(tenants);
   const a = await tenantWithKey(["echo"]);
   const b = await tenantWithKey(["tenant_info"]);
   const c = await tenantWithKey(["echo", "tenant_info"]);
@@ -39,7 +41,7 @@ Deno.test("different tool sets get different servers", async () => {
 });
 
 Deno.test("tenants with the same tools share one server, and each call sees its own tenant", async () => {
-  const app = inProcessApp();
+  const app = unitApp(tenants);
   // Same set, enabled in a different order and with a duplicate: still one fingerprint.
   const a = await tenantWithKey(["tenant_info", "echo"]);
   const b = await tenantWithKey(["echo", "tenant_info", "echo"]);
@@ -73,10 +75,11 @@ const chatty = defineTool({
 });
 
 Deno.test("a client-sent Mcp-Session-Id belonging to another caller changes nothing", async () => {
-  const app = inProcessApp({ catalog: new ToolCatalog([builtinTools, [chatty]]) });
-  await registerTools([chatty]);
-  const a = await tenantWithKey(["chatty"]);
-  const b = await tenantWithKey(["chatty"]);
+  const families = [builtinTools, [chatty]];
+  const withChatty = new MemoryTenants(families);
+  const app = unitApp(withChatty, { families });
+  const a = await withChatty.add(["chatty"]);
+  const b = await withChatty.add(["chatty"]);
 
   const init = await post(app, initialize(), { key: a.key });
   equal(init.status, 200);

@@ -1,43 +1,121 @@
-/** The tools' shared services, built once per isolate from the configuration. */
-import type { Clock } from "./lib/clock.ts";
-import { type Config, SERVER_NAME, SERVER_VERSION, type SupabaseAccess } from "./config.ts";
-import { supabaseDatabase } from "./data/rpc.ts";
-import { serviceClient } from "./data/supabase_client.ts";
+/**
+ * The composition root: the only place the parts are built and wired. index.ts, the tests and the
+ * bench all build the function through `composeApp`, so what they run is what is deployed. Tests
+ * replace a part (the tenant store, the clock, the catalog) by passing it; everything else is the
+ * real thing, and a missing tool service stops start-up here rather than failing a first call.
+ */
+import type { Hono } from "hono";
+import { Authenticator } from "./auth/authenticator.ts";
+import {
+  type Config,
+  ConfigError,
+  SERVER_NAME,
+  SERVER_VERSION,
+  type SupabaseAccess,
+  supabaseAccess,
+} from "./config.ts";
+import { type Rpc, supabaseRpc } from "./data/rpc.ts";
+import { supabaseClient } from "./data/supabase_client.ts";
 import { cachedTenantSecrets, supabaseTenantSecrets } from "./data/tenant_secrets.ts";
-import type { ToolServices } from "./tools/contract.ts";
+import { supabaseTenantStore, type TenantStore } from "./data/tenant_store.ts";
+import { createHttpApp } from "./http/app.ts";
+import { type Clock, systemClock } from "./lib/clock.ts";
+import { consoleLogger, type Logger } from "./lib/log.ts";
+import { createMetrics, type Metrics } from "./lib/metrics.ts";
+import { McpFront } from "./mcp/front.ts";
+import { buildServer } from "./mcp/mcp_lite_server.ts";
+import { ServerCache } from "./mcp/server_cache.ts";
+import { ToolCatalog } from "./tools/catalog.ts";
+import { TOOL_SERVICES, type ToolFamily, type ToolServices } from "./tools/contract.ts";
+import { FAMILIES } from "./tools/registry.ts";
 import { AllowList } from "./upstream/address_policy.ts";
 import { createGuardedFetch, type Resolver } from "./upstream/guarded_fetch.ts";
 
-export interface ServiceOptions {
-  config: Config;
-  access: SupabaseAccess;
-  clock: Clock;
-  /** Decrypts tenant secrets kept without Vault (TENANT_SECRETS_KEY). */
-  tenantSecretsKey?: string;
-  /** Name resolution for the address policy; default getaddrinfo, like fetch. */
+/** Parts a caller may supply instead of the real ones; everything else is built from `config`. */
+export interface Overrides {
+  /** Where the database is; default: from SUPABASE_URL and the injected service key. */
+  supabase?: SupabaseAccess;
+  store?: TenantStore;
+  clock?: Clock;
+  /** Tool families served; default: every family of this deployment (tools/registry.ts). */
+  families?: readonly ToolFamily[];
+  services?: Partial<ToolServices>;
+  /** Name resolution for the upstream address policy; default getaddrinfo, like fetch. */
   resolve?: Resolver;
+  metrics?: Metrics;
+  log?: Logger;
 }
 
-export function createToolServices(options: ServiceOptions): ToolServices {
-  const { config, access, clock } = options;
-  const secrets = supabaseTenantSecrets(access, {
-    timeoutMs: config.storeTimeoutMs,
-    localKey: options.tenantSecretsKey,
+export interface Composed {
+  app: Hono;
+  metrics: Metrics;
+}
+
+export function composeApp(config: Config, overrides: Overrides = {}): Composed {
+  const clock = overrides.clock ?? systemClock;
+  const metrics = overrides.metrics ?? createMetrics();
+  const log = overrides.log ?? consoleLogger;
+  const serverInfo = { name: SERVER_NAME, version: SERVER_VERSION };
+
+  // One database client for the store and every tool; built only if some part needs it.
+  let rpc: Rpc | undefined;
+  const database = () =>
+    rpc ??= supabaseRpc(
+      supabaseClient(overrides.supabase ?? supabaseAccess(config), config.storeTimeoutMs),
+    );
+
+  const store = overrides.store ?? supabaseTenantStore(database());
+  const given = overrides.services ?? {};
+  const services = requireServices({
+    ...buildToolServices(config, { database, clock, resolve: overrides.resolve, skip: given }),
+    ...given,
   });
+  const catalog = new ToolCatalog(overrides.families ?? FAMILIES);
+
+  const auth = new Authenticator({ config, store, clock, catalog, metrics, log });
+  const servers = new ServerCache({
+    maxEntries: config.serverCacheMax,
+    idleMs: config.serverIdleMs,
+    clock,
+    metrics,
+    build: (toolSet) => buildServer(toolSet, { services, log, serverInfo }),
+  });
+  const front = new McpFront({ serverInfo, toolsTtlMs: config.tenantCacheTtlMs });
+  return { app: createHttpApp({ config, auth, servers, front, metrics, log }), metrics };
+}
+
+/** The real tool services for `config`, except those in `skip` (supplied by the caller). */
+export function buildToolServices(
+  config: Config,
+  parts: { database: () => Rpc; clock: Clock; resolve?: Resolver; skip?: Partial<ToolServices> },
+): Partial<ToolServices> {
+  const { database, clock, skip = {} } = parts;
   return {
-    db: supabaseDatabase(serviceClient(access, config.storeTimeoutMs)),
-    tenantSecrets: cachedTenantSecrets(secrets, {
-      ttlMs: config.tenantSecretsTtlMs,
-      maxEntries: 1_000,
-      clock,
-    }),
-    upstreamFetch: createGuardedFetch({
+    db: skip.db ?? database(),
+    tenantSecrets: skip.tenantSecrets ?? cachedTenantSecrets(
+      supabaseTenantSecrets(database(), { localKey: config.tenantSecretsKey }),
+      { ttlMs: config.tenantSecretsTtlMs, maxEntries: config.tenantSecretsCacheMax, clock },
+    ),
+    upstreamFetch: skip.upstreamFetch ?? createGuardedFetch({
       allow: new AllowList(config.upstreamAllowHosts),
       timeoutMs: config.upstreamTimeoutMs,
       maxResponseBytes: config.upstreamMaxResponseBytes,
       maxRedirects: config.upstreamMaxRedirects,
-      resolve: options.resolve,
+      resolve: parts.resolve,
       userAgent: `${SERVER_NAME}/${SERVER_VERSION}`,
     }),
   };
+}
+
+/** Every tool service present, or a start-up error naming the missing ones. */
+export function requireServices(services: Partial<ToolServices>): ToolServices {
+  const missing = TOOL_SERVICES.filter((name) => !services[name]);
+  const { db, tenantSecrets, upstreamFetch } = services;
+  if (!db || !tenantSecrets || !upstreamFetch) {
+    throw new ConfigError(
+      `Tool services missing: ${missing.join(", ")}. The function cannot serve its tools ` +
+        "without them; check how it is composed (compose.ts).",
+    );
+  }
+  return { db, tenantSecrets, upstreamFetch };
 }

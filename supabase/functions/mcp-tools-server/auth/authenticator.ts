@@ -6,7 +6,7 @@ import { checksumMatches, type ParsedKey, sha256Hex } from "./api_key.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Config } from "../config.ts";
 import { readApiKey } from "./credentials.ts";
-import { ApiError } from "../http/errors.ts";
+import { ApiError } from "../lib/api_error.ts";
 import { TtlCache } from "../lib/ttl_cache.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";

@@ -1,6 +1,6 @@
 /** Reads the caller's API key from the request headers, refusing anything ambiguous. */
 import { parseApiKey, type ParsedKey } from "./api_key.ts";
-import { ApiError } from "../http/errors.ts";
+import { ApiError } from "../lib/api_error.ts";
 
 /** Supabase's own credentials (JWTs, sb_ keys) that a gateway or supabase-js may add. */
 const PLATFORM_TOKEN = /^(eyJ[\w-]*\.[\w-]*\.[\w-]*|sb_(publishable|secret)_\S+)$/;

@@ -1,58 +1,31 @@
 /**
- * The function's HTTP surface. Supabase hands the function its own name as the first path
- * segment, so every route lives under /mcp-tools-server.
+ * The function's HTTP surface: routes under the function's own path segment, origin and CORS
+ * guards, the body limit, and the mapping of every failure to a JSON answer.
  */
-import { FAMILIES } from "../tools/registry.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { Authenticator } from "../auth/authenticator.ts";
-import { type Clock, systemClock } from "../lib/clock.ts";
-import { type Config, SERVER_NAME, SERVER_VERSION } from "../config.ts";
-import { ApiError, errorResponse } from "./errors.ts";
-import { consoleLogger, type Logger } from "../lib/log.ts";
-import { buildServer, type BuiltServer } from "../mcp/server.ts";
-import { createMetrics, type Metrics } from "../lib/metrics.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
+import { BASE_PATH, type Config, SERVER_NAME, SERVER_VERSION } from "../config.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Metrics } from "../lib/metrics.ts";
+import type { McpFront } from "../mcp/front.ts";
+import type { ServerCache } from "../mcp/server_cache.ts";
 import { cors } from "./cors.ts";
-import { handleMcp } from "../mcp/front.ts";
+import { ApiError, apiErrorResponse } from "./errors.ts";
 import { checkOrigin } from "./origin.ts";
-import { LruCache } from "../lib/lru_cache.ts";
-import type { TenantStore } from "../data/tenant_store.ts";
-import { ToolCatalog } from "../tools/catalog.ts";
-import type { ToolServices } from "../tools/contract.ts";
 
-export const BASE_PATH = "/mcp-tools-server";
-
-/** Everything the app depends on, in one object, so tests build the real app on a test stack. */
-export interface AppDeps {
+/** What the routes are wired to; the composition root builds every part. */
+export interface HttpDeps {
   config: Config;
-  store: TenantStore;
-  clock?: Clock;
-  catalog?: ToolCatalog;
-  /** What tools use to reach data and upstream APIs; default: none. */
-  services?: ToolServices;
-  metrics?: Metrics;
-  log?: Logger;
+  auth: Authenticator;
+  servers: ServerCache;
+  front: McpFront;
+  metrics: Metrics;
+  log: Logger;
 }
 
-export function createApp(deps: AppDeps): Hono {
-  const { config, store } = deps;
-  const clock = deps.clock ?? systemClock;
-  const catalog = deps.catalog ?? new ToolCatalog(FAMILIES);
-  const metrics = deps.metrics ?? createMetrics();
-  const log = deps.log ?? consoleLogger;
-  const serverDeps = { services: deps.services ?? {}, log, toolsTtlMs: config.tenantCacheTtlMs };
-
-  const auth = new Authenticator({ config, store, clock, catalog, metrics, log });
-  const servers = new LruCache<BuiltServer>({
-    maxEntries: config.serverCacheMax,
-    idleMs: config.serverIdleMs,
-    clock,
-  });
-  const serverEvents = {
-    onHit: () => metrics.serverCacheHits++,
-    onEvict: () => metrics.serverEvictions++,
-  };
-
+export function createHttpApp(deps: HttpDeps): Hono {
+  const { config, auth, servers, front, metrics, log } = deps;
   const app = new Hono({ strict: false }).basePath(BASE_PATH);
 
   app.get("/health", (c) => c.json({ status: "ok", name: SERVER_NAME, version: SERVER_VERSION }));
@@ -79,11 +52,16 @@ export function createApp(deps: AppDeps): Hono {
       metrics.requests++;
       // Authentication first, the same in both protocol eras.
       const caller = await auth.authenticate(c.req.raw);
-      const server = servers.getOrCreate(caller.toolSet.fingerprint, () => {
-        metrics.serverBuilds++;
-        return buildServer(caller.toolSet, serverDeps);
-      }, serverEvents);
-      return handleMcp(c.req.raw, caller, server);
+      // After authentication, so an anonymous probe learns nothing but "authenticate".
+      if (c.req.method !== "POST") {
+        throw new ApiError(
+          "METHOD_NOT_ALLOWED",
+          "This endpoint takes JSON-RPC messages by POST only; there are no sessions or GET streams.",
+          { allow: "POST, OPTIONS" },
+        );
+      }
+      const server = servers.serverFor(caller.toolSet);
+      return front.handle(c.req.raw, await c.req.text(), caller, server);
     },
   );
 
@@ -92,20 +70,16 @@ export function createApp(deps: AppDeps): Hono {
     if (!token || !timingSafeEqual(c.req.header("authorization") ?? "", `Bearer ${token}`)) {
       return notFound();
     }
-    return c.json({
-      ...metrics,
-      cachedServers: servers.size,
-      cachedKeys: auth.cachedKeys,
-    });
+    return c.json({ ...metrics, cachedServers: servers.size, cachedKeys: auth.cachedKeys });
   });
 
   app.notFound(() => notFound());
 
   app.onError((err) => {
-    if (err instanceof ApiError) return errorResponse(err);
+    if (err instanceof ApiError) return apiErrorResponse(err);
     const ref = crypto.randomUUID();
     log.error("request_failed", { ref, error: err });
-    return errorResponse(
+    return apiErrorResponse(
       new ApiError("INTERNAL_ERROR", `Something went wrong on our side (reference ${ref}).`),
       { reference: ref },
     );
@@ -115,11 +89,11 @@ export function createApp(deps: AppDeps): Hono {
 }
 
 function notFound(): Response {
-  return errorResponse(
+  return apiErrorResponse(
     new ApiError(
       "NOT_FOUND",
       `No such endpoint. MCP clients connect to ${BASE_PATH}/mcp ` +
-        "(e.g. https://<project>.supabase.co/functions/v1/mcp-tools-server/mcp).",
+        `(e.g. https://<project>.supabase.co/functions/v1${BASE_PATH}/mcp).`,
     ),
   );
 }

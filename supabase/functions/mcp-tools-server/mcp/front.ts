@@ -97,7 +97,9 @@ export class McpFront {
     const era = detectEra(message, request.headers.get("mcp-protocol-version"));
     const call: Call = { request, body, caller, server };
     try {
-      return era === "modern" ? await this.#modern(call, message) : await this.#legacy(call, message);
+      return era === "modern"
+        ? await this.#modern(call, message)
+        : await this.#legacy(call, message);
     } catch (err) {
       if (err instanceof ProtocolError) {
         return rpcErrorResponse(message.kind === "request" ? message.id : null, err);

@@ -32,7 +32,6 @@ export interface ToolServices {
 /** The names of ToolServices, for the start-up check of a composed deployment. */
 export const TOOL_SERVICES = ["db", "tenantSecrets", "upstreamFetch"] as const;
 
-
 export interface ToolCallContext {
   tenant: TenantContext;
   services: ToolServices;

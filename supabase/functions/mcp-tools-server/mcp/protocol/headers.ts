@@ -56,6 +56,8 @@ export function checkMirroredHeaders(headers: Headers, message: Message): void {
   const name = decodeHeaderValue(header);
   if (name === null) throw headerMismatch("the Mcp-Name header holds invalid base64.");
   if (name !== bodyName) {
-    throw headerMismatch(`Mcp-Name header value "${name}" does not match body value "${bodyName}".`);
+    throw headerMismatch(
+      `Mcp-Name header value "${name}" does not match body value "${bodyName}".`,
+    );
   }
 }

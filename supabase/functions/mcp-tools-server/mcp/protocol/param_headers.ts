@@ -51,7 +51,9 @@ export function checkMirroredParams(
     const raw = headers.get(header);
     const present = value !== undefined && value !== null;
     if (raw === null) {
-      if (present) throw headerMismatch(`the ${header} header is required: ${path.join(".")} is set.`);
+      if (present) {
+        throw headerMismatch(`the ${header} header is required: ${path.join(".")} is set.`);
+      }
       continue;
     }
     if (!present) {
