@@ -2,13 +2,13 @@
 // /functions/v1/mcp-tools-server to the function, streaming bodies both ways.
 
 import { Hono } from "hono";
+import { FUNCTION_NAME } from "./lib/function.ts";
 
 export interface GatewayOptions {
   postgrestUrl: string;
   functionUrl: string;
 }
 
-const FUNCTION_NAME = "mcp-tools-server";
 const HOP_BY_HOP = [
   "connection",
   "keep-alive",

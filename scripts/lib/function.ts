@@ -2,13 +2,14 @@
 // the workspace configuration (import map, lockfile) applies as it does for deploys.
 
 import { join } from "node:path";
+import { SERVER_NAME } from "../../supabase/functions/mcp-tools-server/config.ts";
 import { StackError } from "./errors.ts";
 import { withLogTail } from "./logs.ts";
 import { choosePorts } from "./ports.ts";
 import { type Child, spawnChild } from "./process.ts";
 import { waitForOk } from "./wait.ts";
 
-export const FUNCTION_NAME = "mcp-tools-server";
+export const FUNCTION_NAME = SERVER_NAME;
 /** Generous: the first run on a clean machine downloads the npm dependencies. */
 export const FUNCTION_READY_TIMEOUT_MS = 120_000;
 

@@ -19,10 +19,10 @@ interface Doc {
 
 const described = <T extends z.ZodType>(schema: T, doc: Doc): T => schema.meta({ ...doc });
 
-/** A whole number ≥ 0 given as text; blank means the default. */
-function whole(fallback: number, description: string) {
+/** A whole number ≥ 0 given as text; blank means `fallback`. */
+function wholeOr<F extends number | undefined>(fallback: F, doc: Doc) {
   return described(
-    z.string().optional().transform((raw, ctx) => {
+    z.string().optional().transform((raw, ctx): number | F => {
       if (raw === undefined || raw.trim() === "") return fallback;
       const value = Number(raw);
       if (!Number.isInteger(value) || value < 0) {
@@ -31,25 +31,13 @@ function whole(fallback: number, description: string) {
       }
       return value;
     }),
-    { description, default: String(fallback) },
+    doc,
   );
 }
 
-/** A whole number given as text, or unset. */
-function optionalWhole(description: string) {
-  return described(
-    z.string().optional().transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === "") return undefined;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < 0) {
-        ctx.addIssue({ code: "custom", message: `must be a whole number ≥ 0, got "${raw}"` });
-        return z.NEVER;
-      }
-      return value;
-    }),
-    { description },
-  );
-}
+const whole = (fallback: number, description: string) =>
+  wholeOr(fallback, { description, default: String(fallback) });
+const optionalWhole = (description: string) => wholeOr(undefined, { description });
 
 /** Free text; blank means unset. */
 function text(description: string) {

@@ -1,4 +1,5 @@
 /** How an ApiError reaches the client: a JSON body with a stable code, never a stack trace. */
+import { SERVER_NAME } from "../config.ts";
 import { ApiError } from "../lib/api_error.ts";
 
 export { ApiError };
@@ -9,7 +10,7 @@ export function apiErrorResponse(err: ApiError, extra: Record<string, unknown> =
   headers.set("content-type", "application/json");
   if (err.status === 401 && !headers.has("www-authenticate")) {
     const invalid = err.code === "INVALID_API_KEY" ? ', error="invalid_token"' : "";
-    headers.set("www-authenticate", `Bearer realm="mcp-tools-server"${invalid}`);
+    headers.set("www-authenticate", `Bearer realm="${SERVER_NAME}"${invalid}`);
   }
   return new Response(JSON.stringify({ error: err.message, code: err.code, ...extra }), {
     status: err.status,
