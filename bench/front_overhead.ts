@@ -40,7 +40,6 @@ const tenant = {
   name: "Bench",
   status: "active",
   config: {},
-  enabledTools: ["echo", "tenant_info"],
   tools: rows,
 };
 const record: KeyRecord = {

@@ -6,8 +6,6 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { supabaseRpc } from "../../supabase/functions/mcp-tools-server/data/rpc.ts";
 import { supabaseClient } from "../../supabase/functions/mcp-tools-server/data/supabase_client.ts";
-import { systemClock } from "../../supabase/functions/mcp-tools-server/lib/clock.ts";
-import { loadConfig } from "../../supabase/functions/mcp-tools-server/config.ts";
 import { choosePorts } from "../../scripts/lib/ports.ts";
 import { CRM_TOOLS, crmAs, invalidParamsOf, resultOf, toolErrorOf } from "../support/crm.ts";
 import { inProcessApp, tenantWithKey } from "../support/fixtures.ts";

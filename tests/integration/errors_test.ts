@@ -1,9 +1,10 @@
 /** Every refusal is JSON with a stable code, the right status, and nothing internal in it. */
 import { equal, match, ok } from "node:assert/strict";
 import { withChecksum } from "../../supabase/functions/mcp-tools-server/auth/api_key.ts";
-import { ToolCatalog } from "../../supabase/functions/mcp-tools-server/tools/catalog.ts";
 import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
 import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
+import { supabaseRpc } from "../../supabase/functions/mcp-tools-server/data/rpc.ts";
+import { supabaseClient } from "../../supabase/functions/mcp-tools-server/data/supabase_client.ts";
 import { z } from "zod";
 import { choosePorts } from "../../scripts/lib/ports.ts";
 import { inProcessApp, MCP_PATH, registerTools, tenantWithKey } from "../support/fixtures.ts";
@@ -220,3 +221,66 @@ Deno.test("an unexpected failure in the request path is a 500 with a reference, 
 });
 
 const closedPort = () => choosePorts({ closed: undefined }).closed;
+
+/** A stand-in for a gateway in front of the real stack: `answer` may replace its reply. */
+function gatewayInFront(answer: (url: URL) => Response | string | null) {
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
+    const url = new URL(req.url);
+    const replaced = answer(url);
+    if (replaced instanceof Response) return replaced;
+    return fetch(stack.info.supabaseUrl + (replaced ?? url.pathname) + url.search, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+    });
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+}
+
+Deno.test("one failure rule: the gateway's 502 and 504 are outages (503), a database error is a bug (500)", async () => {
+  const t = await tenantWithKey(["echo"]);
+  for (const status of [502, 504]) {
+    const gateway = gatewayInFront(() => new Response("bad gateway", { status }));
+    try {
+      const app = inProcessApp({ supabaseUrl: gateway.url });
+      assertError(await send({ authorization: `Bearer ${t.key}` }, app), 503, "STORE_UNAVAILABLE");
+    } finally {
+      await gateway.close();
+    }
+  }
+  // The real PostgREST answering that the lookup function is gone: schema drift, not an outage.
+  const drifted = gatewayInFront((url) =>
+    url.pathname.endsWith("/rpc/resolve_api_key") ? `${url.pathname}_gone` : null
+  );
+  try {
+    const app = inProcessApp({ supabaseUrl: drifted.url });
+    const body = assertError(
+      await send({ authorization: `Bearer ${t.key}` }, app),
+      500,
+      "INTERNAL_ERROR",
+    );
+    match(body.reference, /^[0-9a-f-]{36}$/);
+    equal(app.metrics.storeErrors, 1);
+  } finally {
+    await drifted.close();
+  }
+});
+
+Deno.test("one failure rule: a CRM call that meets a 502 says the database did not answer", async () => {
+  const t = await tenantWithKey(["crm_read"]);
+  const gateway = gatewayInFront(() => new Response("bad gateway", { status: 502 }));
+  try {
+    const app = inProcessApp({
+      services: {
+        db: supabaseRpc(
+          supabaseClient({ url: gateway.url, key: stack.info.serviceRoleKey }, 2_000),
+        ),
+      },
+    });
+    const reply = await post(app, callTool("crm_read", { entity: "deal" }), { key: t.key });
+    equal(reply.body.result.isError, true);
+    match(reply.body.result.content[0].text, /did not answer in time. Nothing was changed/);
+  } finally {
+    await gateway.close();
+  }
+});

@@ -65,7 +65,6 @@ export class MemoryTenants implements TenantStore {
         name: `Tenant ${slug}`,
         status: options.status ?? "active",
         config: {},
-        enabledTools: rows.map((row) => row.name),
         tools: rows,
       },
     });

@@ -120,7 +120,8 @@ export class Authenticator {
       record = await store.resolveKey(keyHash);
     } catch (err) {
       metrics.storeErrors++;
-      log.error("store_unavailable", { error: err });
+      // Unreachable: the caller hears "retry". Anything else is a bug the app reports with a reference.
+      if (err instanceof StoreUnavailableError) log.error("store_unavailable", { error: err });
       throw err;
     }
     // The hash decides; the key id must agree, or the row is not this key's.

@@ -19,7 +19,6 @@ export interface TenantRecord {
   name: string;
   status: string;
   config: Record<string, unknown>;
-  enabledTools: string[];
   /** Catalog rows of the enabled tools this tenant may use, sorted by name. */
   tools: CatalogRow[];
 }
@@ -62,7 +61,6 @@ const KeyRecordSchema = z.object({
     name: z.string(),
     status: z.string(),
     config: z.record(z.string(), z.unknown()),
-    enabled_tools: z.array(z.string()),
     tools: z.array(z.object({
       name: z.string(),
       family: z.string(),
@@ -90,7 +88,6 @@ function parseKeyRecord(data: unknown): KeyRecord {
       name: tenant.name,
       status: tenant.status,
       config: tenant.config,
-      enabledTools: tenant.enabled_tools,
       tools: tenant.tools.map((row) => ({ ...row, definition: row.definition ?? null })),
     },
   };
