@@ -29,6 +29,7 @@ insert into public.tool_families (family, description, config_schema) values (
           "headers": {
             "type": "object",
             "description": "headers sent on every call: text, or {\"secret\": \"<name>\"}",
+            "propertyNames": { "type": "string", "pattern": "<HEADER_NAME>", "description": "a header name" },
             "additionalProperties": {
               "type": ["string", "object"],
               "required": ["secret"],
