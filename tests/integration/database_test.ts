@@ -117,12 +117,12 @@ Deno.test("the database refuses malformed tenant rows with a named constraint", 
 Deno.test("every table and column has a comment for the dashboard", async () => {
   const missing = await stack.psql(`select string_agg(c.relname || '.' || a.attname, ', ')
     from pg_attribute a join pg_class c on c.oid = a.attrelid
-    where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
+    where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind = 'r'
       and a.attnum > 0 and not a.attisdropped
       and col_description(c.oid, a.attnum) is null`);
   equal(missing.trim(), "", `columns without a comment: ${missing}`);
   const tables = await stack.psql(`select string_agg(relname, ', ') from pg_class
-    where relnamespace = 'public'::regnamespace and relkind = 'r'
+    where relnamespace in ('public'::regnamespace, 'private'::regnamespace) and relkind = 'r'
       and obj_description(oid, 'pg_class') is null`);
   equal(tables.trim(), "", `tables without a comment: ${tables}`);
 });
