@@ -29,6 +29,8 @@ const BAD: [string, Record<string, unknown>, RegExp][] = [
     /path must match .* \(starts with \/ and holds no query/,
   ],
   ["query in path", { ...GOOD, path: "/orders/{order_id}?x=1" }, /no query/],
+  ["space in path", { ...GOOD, path: "/orders/{order_id} x" }, /path must match/],
+  ["tab in path", { ...GOOD, path: "/orders/\t{order_id}" }, /path must match/],
   ["unbalanced brace", { ...GOOD, path: "/orders/{order_id" }, /unbalanced/],
   [
     "placeholder not in schema",
