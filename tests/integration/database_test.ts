@@ -117,12 +117,12 @@ Deno.test("the database refuses malformed tenant rows with a named constraint", 
 Deno.test("every table and column has a comment for the dashboard", async () => {
   const missing = await stack.psql(`select string_agg(c.relname || '.' || a.attname, ', ')
     from pg_attribute a join pg_class c on c.oid = a.attrelid
-    where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
+    where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind = 'r'
       and a.attnum > 0 and not a.attisdropped
       and col_description(c.oid, a.attnum) is null`);
   equal(missing.trim(), "", `columns without a comment: ${missing}`);
   const tables = await stack.psql(`select string_agg(relname, ', ') from pg_class
-    where relnamespace = 'public'::regnamespace and relkind = 'r'
+    where relnamespace in ('public'::regnamespace, 'private'::regnamespace) and relkind = 'r'
       and obj_description(oid, 'pg_class') is null`);
   equal(tables.trim(), "", `tables without a comment: ${tables}`);
 });
@@ -144,4 +144,97 @@ Deno.test("no table, view, sequence or function in public is open to anon or aut
   const unrestricted = await stack.psql(`select string_agg(relname, ', ') from pg_class
     where relnamespace = 'public'::regnamespace and relkind = 'r' and not relrowsecurity`);
   equal(unrestricted.trim(), "", `tables without RLS: ${unrestricted}`);
+});
+
+/** The RPC surface: what the function, `deno task admin` and the secrets admin call. */
+const PUBLIC_RPCS = [
+  "create_tenant",
+  "crm_add_note",
+  "crm_create",
+  "crm_get",
+  "crm_search",
+  "crm_set_archived",
+  "crm_update",
+  "delete_tenant_secret",
+  "disable_tools",
+  "enable_tools",
+  "get_tenant",
+  "issue_api_key",
+  "list_api_keys",
+  "list_tenants",
+  "list_tools",
+  "resolve_api_key",
+  "resolve_tenant_secrets",
+  "revoke_api_key",
+  "rotate_api_key",
+  "set_enabled_tools",
+  "set_tenant_config",
+  "set_tenant_secret",
+  "set_tenant_status",
+];
+/** The only functions that may run with their owner's rights: they touch secret values. */
+const DEFINERS = [
+  "private.tenant_secrets_drop_vault_secret()",
+  "public.delete_tenant_secret(text,text)",
+  "public.resolve_tenant_secrets(uuid,text[],text)",
+  "public.set_tenant_secret(text,text,text,text)",
+];
+
+Deno.test("public holds exactly the intended RPCs, each callable by service_role", async () => {
+  const rows = JSON.parse(
+    await stack.psql(`select jsonb_agg(jsonb_build_object(
+        'name', p.proname,
+        'service_role', has_function_privilege('service_role', p.oid, 'execute'))
+      order by p.proname)
+      from pg_proc p where p.pronamespace = 'public'::regnamespace`),
+  ) as { name: string; service_role: boolean }[];
+  deepStrictEqual(rows.map((r) => r.name), PUBLIC_RPCS);
+  deepStrictEqual(rows.filter((r) => !r.service_role).map((r) => r.name), []);
+});
+
+Deno.test("service_role reaches no helper through PostgREST: every private function is a 404", async () => {
+  const helpers = (await stack.psql(`select string_agg(distinct proname, ' ')
+    from pg_proc where pronamespace = 'private'::regnamespace`)).trim().split(" ");
+  ok(helpers.length >= 10, `helpers found: ${helpers}`);
+  for (const helper of [...helpers, "touch_updated_at", "json_schema_problems"]) {
+    const res = await rest(`rpc/${helper}`, stack.info.serviceRoleKey, {
+      method: "POST",
+      body: "{}",
+    });
+    equal(res.status, 404, `rpc/${helper}: ${res.status}`);
+    await res.body?.cancel();
+  }
+});
+
+Deno.test("only the functions touching secret values are security definer", async () => {
+  const definers = await stack.psql(
+    `select string_agg(format('%s.%s(%s)', p.pronamespace::regnamespace,
+      p.proname, replace(oidvectortypes(p.proargtypes), ', ', ',')), ' ' order by 1)
+    from pg_proc p
+    where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace) and p.prosecdef`,
+  );
+  deepStrictEqual(definers.trim().split(" ").sort(), DEFINERS);
+});
+
+Deno.test("private: no API role may use the schema's tables; only service_role its schema", async () => {
+  const open = await stack.psql(`
+    select string_agg(format('%s %s', r.rolname, c.relname), ', ')
+    from pg_class c cross join (values ('anon'), ('authenticated'), ('service_role')) r(rolname)
+    where c.relnamespace = 'private'::regnamespace and c.relkind in ('r', 'v', 'm', 'S', 'p')
+      and (has_table_privilege(r.rolname, c.oid, 'select, insert, update, delete')
+           or (c.relkind = 'S' and has_sequence_privilege(r.rolname, c.oid, 'usage')))`);
+  equal(open.trim(), "", `private tables open to API roles: ${open}`);
+  const usage = await stack.psql(`select string_agg(r, ',' order by r)
+    from unnest(array['anon', 'authenticated', 'service_role']) r
+    where has_schema_privilege(r, 'private', 'usage')`);
+  equal(usage.trim(), "service_role");
+  const callable = await stack.psql(`
+    select string_agg(format('%s %s', r.rolname, p.oid::regprocedure), ', ')
+    from pg_proc p cross join (values ('anon'), ('authenticated')) r(rolname)
+    where p.pronamespace = 'private'::regnamespace
+      and has_function_privilege(r.rolname, p.oid, 'execute')`);
+  equal(callable.trim(), "", `private functions callable by anon/authenticated: ${callable}`);
+  const rls = await stack.psql(`select string_agg(relname, ', ') from pg_class
+    where relnamespace = 'private'::regnamespace and relkind = 'r' and not relrowsecurity`);
+  equal(rls.trim(), "", `private tables without RLS: ${rls}`);
 });

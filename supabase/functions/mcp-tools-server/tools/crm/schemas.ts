@@ -1,7 +1,8 @@
 /**
  * The shapes of CRM records and of the crm_read / crm_write arguments. The input rules mirror the
  * CHECK constraints in supabase/migrations/*_crm.sql, so bad values are refused before any query,
- * with the field named; the database constraints stay as the last word.
+ * with the field named; the database constraints stay as the last word. A test
+ * (tests/integration/contracts_test.ts) runs a table of values through both and compares.
  */
 import { z } from "zod";
 
@@ -67,6 +68,9 @@ const deal = {
 };
 
 const NoteBody = text(20_000).describe("The note text.");
+
+/** The field rules, per entity: what contracts_test.ts holds against the database's checks. */
+export const FIELD_RULES = { company, contact, deal, note: { body: NoteBody } };
 
 /** Update: every field optional, at least one given; optional record fields may be cleared. */
 function changes<S extends z.ZodRawShape>(shape: S) {

@@ -1,9 +1,13 @@
 /**
  * What an HTTP tool is, as stored in `tool_catalog.definition`: the request to make (method,
  * path template, which arguments go to the query, the JSON body or headers), the arguments'
- * JSON Schema, and how the answer becomes the tool result. The database refuses malformed
- * definitions on save (http_tool_definition_errors); this is the same contract, checked again
- * when the function builds the tool.
+ * JSON Schema, and how the answer becomes the tool result.
+ *
+ * HttpDefinitionSchema is the one source of the definition's shape: `deno task generate` turns it
+ * (with the name patterns and reserved headers below) into the SQL the database checks each
+ * definition with on save. The rules relating one field to another (parseHttpDefinition) are
+ * written twice, here and in private.http_tool_definition_problems; a test runs both on the same
+ * cases.
  */
 import { z } from "zod";
 
@@ -34,20 +38,24 @@ export const MAX_CHARS_DEFAULT = 20_000;
 const argumentName = z.string().regex(
   ARGUMENT_NAME,
   "must be an argument name (letters, digits, _)",
-);
+).describe("an argument name: letters, digits and _");
 
 export const HttpDefinitionSchema = z.strictObject({
   method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]),
   path: z.string().max(2000).regex(
     /^\/[^?#\s]*$/,
     "must start with / and hold no query, fragment or spaces (e.g. /orders/{order_id})",
-  ),
+  ).describe("starts with / and holds no query, fragment or spaces, e.g. /orders/{order_id}"),
   title: z.string().min(1).max(200).optional(),
-  input_schema: z.looseObject({ type: z.literal("object") }),
+  input_schema: z.looseObject({ type: z.literal("object") }).describe(
+    'a JSON Schema object with "type": "object"',
+  ),
   query: z.array(argumentName).default([]),
   body: z.array(argumentName).default([]),
-  headers: z.record(z.string().regex(HEADER_NAME, "must be a header name"), argumentName)
-    .default({}),
+  headers: z.record(
+    z.string().regex(HEADER_NAME, "must be a header name").describe("a header name"),
+    argumentName,
+  ).default({}),
   response: z.strictObject({
     type: z.enum(["auto", "json", "text"]).default("auto"),
     max_chars: z.int().min(100).max(1_000_000).default(MAX_CHARS_DEFAULT),

@@ -1,6 +1,7 @@
 -- The tool catalog: which tools exist, which family each belongs to, what configuration a family
 -- needs from a tenant, and a version that changes whenever a tool's definition does. Tenants may
 -- only enable tools listed here; the function serves a tenant exactly the catalog rows it enables.
+-- The rows of the tools defined in code are generated (see the code_tools migration).
 
 create table public.tool_families (
   family text primary key,
@@ -20,8 +21,8 @@ comment on column public.tool_families.family is
 comment on column public.tool_families.description is 'What the tools of this family do.';
 comment on column public.tool_families.config_schema is
   'What tenants.config must contain when a tenant enables a tool of this family, as a small JSON Schema '
-  '(type, required, properties, additionalProperties, items, enum, pattern, minLength, maxLength, '
-  'minimum, maximum, format uri/uuid). {} means no requirements.';
+  '(type, required, properties, additionalProperties, propertyNames, items, enum, const, pattern, '
+  'minLength, maxLength, minimum, maximum, format uri/uuid). {} means no requirements.';
 comment on column public.tool_families.created_at is 'Set when the family is created.';
 comment on column public.tool_families.updated_at is 'Set automatically on every change.';
 
@@ -58,17 +59,22 @@ comment on column public.tool_catalog.version is
 comment on column public.tool_catalog.tenant_id is
   'Empty: any tenant may enable the tool. Set: only this tenant may (e.g. an API tool for its own upstream).';
 comment on column public.tool_catalog.definition is
-  'For data-defined tools only (family http): the whole definition as JSON. Empty for tools defined in code.';
+  'For data-defined tools only (family http): {"method", "path" (e.g. /orders/{order_id}), '
+  '"input_schema" (JSON Schema), "query"/"body" (argument names), "headers" ({header: argument}), '
+  '"response" ({"type": auto|json|text, "max_chars"}), "annotations", "timeout_ms"}. Checked on save.';
 comment on column public.tool_catalog.created_at is 'Set when the tool is added.';
 comment on column public.tool_catalog.updated_at is 'Set automatically on every change.';
 
+alter table public.tool_families enable row level security;
+alter table public.tool_catalog enable row level security;
+
 create trigger tool_families_touch_updated_at
 before update on public.tool_families
-for each row execute function public.touch_updated_at();
+for each row execute function private.touch_updated_at();
 
 -- A changed definition must reach every isolate as a new fingerprint, so the version moves with it
 -- even when an admin edits the row by hand and forgets the version.
-create or replace function public.tool_catalog_bump_version() returns trigger
+create or replace function private.tool_catalog_bump_version() returns trigger
 language plpgsql set search_path = '' as $$
 begin
   new.updated_at := now();
@@ -80,13 +86,20 @@ begin
   return new;
 end $$;
 
+comment on function private.tool_catalog_bump_version() is
+  'Trigger: bumps tool_catalog.version when what agents are served changes.';
+
 create trigger tool_catalog_bump_version
 before update on public.tool_catalog
-for each row execute function public.tool_catalog_bump_version();
+for each row execute function private.tool_catalog_bump_version();
 
--- A small JSON Schema subset, enough to say "config.http.base_url is required" in words an admin
--- understands. Returns one message per problem; empty when the value fits.
-create or replace function public.json_schema_problems(p_value jsonb, p_schema jsonb, p_path text)
+-- A JSON Schema subset, enough to say "config.http.base_url is required" in words an admin
+-- understands: type, enum, const, minLength, maxLength, pattern, format (uri, uuid), minimum,
+-- maximum, exclusiveMinimum, exclusiveMaximum, required, properties, additionalProperties,
+-- propertyNames, items. Other keywords ($schema, default, title, ...) are ignored. A schema's
+-- description is quoted after each problem it reports. p_path names the value ('' for the root).
+-- Returns one message per problem; empty when the value fits.
+create or replace function private.json_schema_problems(p_value jsonb, p_schema jsonb, p_path text)
 returns text[]
 language plpgsql immutable set search_path = '' as $$
 declare
@@ -96,6 +109,9 @@ declare
   v_key text;
   v_sub jsonb;
   v_label text;
+  v_at text := coalesce(nullif(p_path, ''), 'the value');
+  v_prefix text := case when p_path = '' then '' else p_path || '.' end;
+  v_number numeric;
 begin
   if p_schema is null or jsonb_typeof(p_schema) <> 'object' or p_value is null then
     return v_problems;
@@ -109,7 +125,7 @@ begin
     if not (v_type = any (v_types)
             or ('integer' = any (v_types) and v_type = 'number'
                 and (p_value #>> '{}')::numeric = trunc((p_value #>> '{}')::numeric))) then
-      return array[format('%s must be %s, not %s%s', p_path,
+      return array[format('%s must be %s, not %s%s', v_at,
         array_to_string(array(select case t when 'object' then 'an object' when 'array' then 'a list'
           when 'integer' then 'a whole number' else 'a ' || t end from unnest(v_types) t), ' or '),
         case v_type when 'object' then 'an object' when 'array' then 'a list'
@@ -118,72 +134,88 @@ begin
     end if;
   end if;
 
+  if p_schema ? 'const' and p_value is distinct from p_schema -> 'const' then
+    v_problems := v_problems || format('%s must be %s%s', v_at, p_schema -> 'const', v_label);
+  end if;
   if p_schema ? 'enum' and not (p_schema -> 'enum') @> jsonb_build_array(p_value) then
-    v_problems := v_problems || format('%s must be one of %s%s', p_path,
+    v_problems := v_problems || format('%s must be one of %s%s', v_at,
       (select string_agg(e::text, ', ') from jsonb_array_elements(p_schema -> 'enum') e), v_label);
   end if;
 
   if v_type = 'string' then
     if p_schema ? 'minLength' and length(p_value #>> '{}') < (p_schema ->> 'minLength')::int then
-      v_problems := v_problems || format('%s must be at least %s characters%s', p_path,
+      v_problems := v_problems || format('%s must be at least %s characters%s', v_at,
         p_schema ->> 'minLength', v_label);
     end if;
     if p_schema ? 'maxLength' and length(p_value #>> '{}') > (p_schema ->> 'maxLength')::int then
-      v_problems := v_problems || format('%s must be at most %s characters%s', p_path,
+      v_problems := v_problems || format('%s must be at most %s characters%s', v_at,
         p_schema ->> 'maxLength', v_label);
     end if;
     if p_schema ? 'pattern' and (p_value #>> '{}') !~ (p_schema ->> 'pattern') then
-      v_problems := v_problems || format('%s must match %s%s', p_path, p_schema ->> 'pattern', v_label);
+      v_problems := v_problems || format('%s must match %s%s', v_at, p_schema ->> 'pattern', v_label);
     end if;
     if p_schema ->> 'format' = 'uri' and (p_value #>> '{}') !~ '^https?://[^/\s]+' then
-      v_problems := v_problems || format('%s must be an http(s) URL%s', p_path, v_label);
+      v_problems := v_problems || format('%s must be an http(s) URL%s', v_at, v_label);
     end if;
     if p_schema ->> 'format' = 'uuid'
        and (p_value #>> '{}') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
-      v_problems := v_problems || format('%s must be a UUID%s', p_path, v_label);
+      v_problems := v_problems || format('%s must be a UUID%s', v_at, v_label);
     end if;
   elsif v_type = 'number' then
-    if p_schema ? 'minimum' and (p_value #>> '{}')::numeric < (p_schema ->> 'minimum')::numeric then
-      v_problems := v_problems || format('%s must be at least %s%s', p_path, p_schema ->> 'minimum', v_label);
+    v_number := (p_value #>> '{}')::numeric;
+    if p_schema ? 'minimum' and v_number < (p_schema ->> 'minimum')::numeric then
+      v_problems := v_problems || format('%s must be at least %s%s', v_at, p_schema ->> 'minimum', v_label);
     end if;
-    if p_schema ? 'maximum' and (p_value #>> '{}')::numeric > (p_schema ->> 'maximum')::numeric then
-      v_problems := v_problems || format('%s must be at most %s%s', p_path, p_schema ->> 'maximum', v_label);
+    if p_schema ? 'maximum' and v_number > (p_schema ->> 'maximum')::numeric then
+      v_problems := v_problems || format('%s must be at most %s%s', v_at, p_schema ->> 'maximum', v_label);
+    end if;
+    if p_schema ? 'exclusiveMinimum' and v_number <= (p_schema ->> 'exclusiveMinimum')::numeric then
+      v_problems := v_problems || format('%s must be more than %s%s', v_at,
+        p_schema ->> 'exclusiveMinimum', v_label);
+    end if;
+    if p_schema ? 'exclusiveMaximum' and v_number >= (p_schema ->> 'exclusiveMaximum')::numeric then
+      v_problems := v_problems || format('%s must be less than %s%s', v_at,
+        p_schema ->> 'exclusiveMaximum', v_label);
     end if;
   elsif v_type = 'object' then
     for v_key in select jsonb_array_elements_text(coalesce(p_schema -> 'required', '[]')) loop
       if not p_value ? v_key then
         v_sub := p_schema #> array['properties', v_key];
-        v_problems := v_problems || format('%s.%s is required%s', p_path, v_key,
+        v_problems := v_problems || format('%s%s is required%s', v_prefix, v_key,
           coalesce(' (' || (v_sub ->> 'description') || ')', ''));
       end if;
     end loop;
     for v_key, v_sub in select key, value from jsonb_each(p_value) loop
+      if jsonb_typeof(p_schema -> 'propertyNames') = 'object' then
+        v_problems := v_problems || private.json_schema_problems(
+          to_jsonb(v_key), p_schema -> 'propertyNames', format('%s name "%s"', v_at, v_key));
+      end if;
       if p_schema -> 'properties' ? v_key then
-        v_problems := v_problems || public.json_schema_problems(
-          v_sub, p_schema -> 'properties' -> v_key, p_path || '.' || v_key);
+        v_problems := v_problems || private.json_schema_problems(
+          v_sub, p_schema -> 'properties' -> v_key, v_prefix || v_key);
       elsif p_schema -> 'additionalProperties' = 'false'::jsonb then
-        v_problems := v_problems || format('%s.%s is not a known setting (known: %s)', p_path, v_key,
+        v_problems := v_problems || format('%s%s is not a known setting (known: %s)', v_prefix, v_key,
           (select string_agg(k, ', ' order by k) from jsonb_object_keys(p_schema -> 'properties') k));
       elsif jsonb_typeof(p_schema -> 'additionalProperties') = 'object' then
-        v_problems := v_problems || public.json_schema_problems(
-          v_sub, p_schema -> 'additionalProperties', p_path || '.' || v_key);
+        v_problems := v_problems || private.json_schema_problems(
+          v_sub, p_schema -> 'additionalProperties', v_prefix || v_key);
       end if;
     end loop;
   elsif v_type = 'array' and p_schema ? 'items' then
     for v_key, v_sub in select (ordinality - 1)::text, value
                         from jsonb_array_elements(p_value) with ordinality loop
-      v_problems := v_problems || public.json_schema_problems(
-        v_sub, p_schema -> 'items', p_path || '[' || v_key || ']');
+      v_problems := v_problems || private.json_schema_problems(
+        v_sub, p_schema -> 'items', v_at || '[' || v_key || ']');
     end loop;
   end if;
   return v_problems;
 end $$;
 
-comment on function public.json_schema_problems(jsonb, jsonb, text) is
+comment on function private.json_schema_problems(jsonb, jsonb, text) is
   'Checks a JSON value against a small JSON Schema subset; returns readable problems, or none.';
 
 -- Why a tenant row is not acceptable, in one message for the admin who is editing it; null if fine.
-create or replace function public.tenant_row_problem(
+create or replace function private.tenant_row_problem(
   p_tenant_id uuid,
   p_enabled_tools text[],
   p_config jsonb
@@ -223,7 +255,7 @@ begin
     group by f.family, f.config_schema
     order by f.family
   loop
-    v_problems := public.json_schema_problems(p_config, v_family.config_schema, 'config');
+    v_problems := private.json_schema_problems(p_config, v_family.config_schema, 'config');
     if cardinality(v_problems) > 0 then
       return format('config does not fit the %s tools enabled (%s): %s.',
         v_family.family, array_to_string(v_family.tools, ', '), array_to_string(v_problems, '; '));
@@ -232,13 +264,13 @@ begin
   return null;
 end $$;
 
-comment on function public.tenant_row_problem(uuid, text[], jsonb) is
+comment on function private.tenant_row_problem(uuid, text[], jsonb) is
   'Why a tenant''s enabled_tools/config are not acceptable, or null. Used by triggers.';
 
-create or replace function public.tenants_check_tools() returns trigger
+create or replace function private.tenants_check_tools() returns trigger
 language plpgsql set search_path = '' as $$
 declare
-  v_problem text := public.tenant_row_problem(new.id, new.enabled_tools, new.config);
+  v_problem text := private.tenant_row_problem(new.id, new.enabled_tools, new.config);
 begin
   if v_problem is not null then
     raise exception 'Tenant "%": %', new.slug, v_problem
@@ -248,13 +280,16 @@ begin
   return new;
 end $$;
 
+comment on function private.tenants_check_tools() is
+  'Trigger: refuses a tenant whose enabled_tools or config do not fit the catalog.';
+
 create trigger tenants_check_tools
 before insert or update of enabled_tools, config on public.tenants
-for each row execute function public.tenants_check_tools();
+for each row execute function private.tenants_check_tools();
 
 -- Changing or removing a catalog row or a family's requirements must not silently break tenants
 -- that rely on it: re-check those tenants after the change.
-create or replace function public.catalog_recheck_tenants() returns trigger
+create or replace function private.catalog_recheck_tenants() returns trigger
 language plpgsql set search_path = '' as $$
 declare
   v_tenant record;
@@ -271,7 +306,7 @@ begin
     where t.enabled_tools && v_tools
     order by t.slug
   loop
-    v_problem := public.tenant_row_problem(v_tenant.id, v_tenant.enabled_tools, v_tenant.config);
+    v_problem := private.tenant_row_problem(v_tenant.id, v_tenant.enabled_tools, v_tenant.config);
     if v_problem is not null then
       raise exception 'This change would break tenant "%": %', v_tenant.slug, v_problem
         using errcode = 'check_violation',
@@ -281,28 +316,25 @@ begin
   return null;
 end $$;
 
+comment on function private.catalog_recheck_tenants() is
+  'Trigger: refuses a catalog or family change that would break a tenant relying on it.';
+
 create trigger tool_catalog_recheck_tenants
 after update or delete on public.tool_catalog
-for each row execute function public.catalog_recheck_tenants();
+for each row execute function private.catalog_recheck_tenants();
 
 create trigger tool_families_recheck_tenants
 after update on public.tool_families
-for each row execute function public.catalog_recheck_tenants();
+for each row execute function private.catalog_recheck_tenants();
 
-alter table public.tool_families enable row level security;
-alter table public.tool_catalog enable row level security;
-revoke all on table public.tool_families, public.tool_catalog from public, anon, authenticated;
-grant all on table public.tool_families, public.tool_catalog to service_role;
-revoke all on function public.tool_catalog_bump_version() from public, anon, authenticated;
-revoke all on function public.json_schema_problems(jsonb, jsonb, text) from public, anon, authenticated;
-revoke all on function public.tenant_row_problem(uuid, text[], jsonb) from public, anon, authenticated;
-revoke all on function public.tenants_check_tools() from public, anon, authenticated;
-revoke all on function public.catalog_recheck_tenants() from public, anon, authenticated;
+-- Triggers fire for service_role too (admin RPCs, the API) and call these as that role.
+grant execute on function
+  private.json_schema_problems(jsonb, jsonb, text),
+  private.tenant_row_problem(uuid, text[], jsonb)
+to service_role;
 
--- The tools defined in the function's code. A test keeps these rows and the code in step.
+-- The families of the tools defined in code; their tools' rows are generated from the code.
 insert into public.tool_families (family, description) values
-  ('builtin', 'Tools built into the server: who am I, and a connectivity check.');
-
-insert into public.tool_catalog (name, family, description) values
-  ('tenant_info', 'builtin', 'Returns the calling tenant''s slug and name and the tools enabled for it.'),
-  ('echo', 'builtin', 'Returns the given text unchanged. Useful to check that calls go through.');
+  ('builtin', 'Tools built into the server: who am I, and a connectivity check.'),
+  ('conformance', 'Fixtures for the MCP conformance suite. For test tenants only; never for real ones.')
+on conflict (family) do nothing;

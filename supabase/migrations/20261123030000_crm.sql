@@ -4,8 +4,6 @@
 -- Composite foreign keys (tenant_id, <record>_id) make a link to another tenant's record
 -- impossible, whoever writes the row.
 
-create extension if not exists pg_trgm with schema extensions;
-
 do $$
 begin
   create type public.crm_deal_stage as enum (
@@ -243,19 +241,19 @@ create index crm_notes_search_idx
 -- Triggers ----------------------------------------------------------------------------------------
 
 create trigger crm_companies_touch_updated_at before update on public.crm_companies
-for each row execute function public.touch_updated_at();
+for each row execute function private.touch_updated_at();
 create trigger crm_contacts_touch_updated_at before update on public.crm_contacts
-for each row execute function public.touch_updated_at();
+for each row execute function private.touch_updated_at();
 create trigger crm_deals_touch_updated_at before update on public.crm_deals
-for each row execute function public.touch_updated_at();
+for each row execute function private.touch_updated_at();
 create trigger crm_notes_touch_updated_at before update on public.crm_notes
-for each row execute function public.touch_updated_at();
+for each row execute function private.touch_updated_at();
 
 -- Links are checked before the foreign keys so that a bad link is refused with a sentence rather
 -- than a constraint name: "No company with id … in this tenant", "company … is archived".
 -- Notes may be written about archived records; contacts and deals may not be newly linked to one.
 -- SQLSTATE class CR: errors meant to be shown to whoever made the change (see crm_* below).
-create or replace function public.crm_check_links() returns trigger
+create or replace function private.crm_check_links() returns trigger
 language plpgsql set search_path = '' as $$
 declare
   v_new jsonb := to_jsonb(new);
@@ -294,28 +292,26 @@ begin
 end $$;
 
 create trigger crm_contacts_check_links before insert or update on public.crm_contacts
-for each row execute function public.crm_check_links();
+for each row execute function private.crm_check_links();
 create trigger crm_deals_check_links before insert or update on public.crm_deals
-for each row execute function public.crm_check_links();
+for each row execute function private.crm_check_links();
 create trigger crm_notes_check_links before insert or update on public.crm_notes
-for each row execute function public.crm_check_links();
+for each row execute function private.crm_check_links();
 
--- Nothing here is for browsers: RLS on with no policies, and no grants to the API roles.
+-- Nothing here is for browsers: RLS on with no policies, and no grants to the API roles (see the
+-- base migration's default privileges).
 alter table public.crm_companies enable row level security;
 alter table public.crm_contacts enable row level security;
 alter table public.crm_deals enable row level security;
 alter table public.crm_notes enable row level security;
-revoke all on table public.crm_companies, public.crm_contacts, public.crm_deals, public.crm_notes
-  from public, anon, authenticated;
-grant all on table public.crm_companies, public.crm_contacts, public.crm_deals, public.crm_notes
-  to service_role;
 
 -- The data access of the crm tools --------------------------------------------------------------
 -- Security invoker: they run with the caller's rights, and only service_role may call them.
+-- Helpers live in private.
 -- Entities are named company | contact | deal | note; records come back as JSON objects without
 -- tenant_id and search_text.
 
-create or replace function public.crm_table(p_entity text) returns text
+create or replace function private.crm_table(p_entity text) returns text
 language plpgsql immutable set search_path = '' as $$
 begin
   case p_entity
@@ -330,7 +326,7 @@ begin
 end $$;
 
 -- One record of the tenant as JSON, or a CR404 naming the entity and id.
-create or replace function public.crm_record(p_tenant_id uuid, p_entity text, p_id uuid)
+create or replace function private.crm_record(p_tenant_id uuid, p_entity text, p_id uuid)
 returns jsonb
 language plpgsql stable security invoker set search_path = '' as $$
 declare
@@ -339,7 +335,7 @@ begin
   execute format(
     'select to_jsonb(r) - ''tenant_id'' - ''search_text'' from public.%I r
      where r.tenant_id = $1 and r.id = $2',
-    public.crm_table(p_entity)
+    private.crm_table(p_entity)
   ) into v_record using p_tenant_id, p_id;
   if v_record is null then
     raise exception using errcode = 'CR404',
@@ -354,7 +350,7 @@ create or replace function public.crm_get(p_tenant_id uuid, p_entity text, p_id 
 returns jsonb
 language plpgsql stable security invoker set search_path = '' as $$
 declare
-  v_record jsonb := public.crm_record(p_tenant_id, p_entity, p_id);
+  v_record jsonb := private.crm_record(p_tenant_id, p_entity, p_id);
   v_notes jsonb;
 begin
   if p_entity = 'note' then
@@ -386,7 +382,7 @@ create or replace function public.crm_search(
 ) returns jsonb
 language plpgsql stable security invoker set search_path = '' as $$
 declare
-  v_table text := public.crm_table(p_entity);
+  v_table text := private.crm_table(p_entity);
   v_filters jsonb := coalesce(p_filters, '{}');
   v_allowed text[] := case p_entity
     when 'company' then array['include_archived', 'industry']
@@ -456,7 +452,7 @@ begin
 end $$;
 
 -- A unique violation as a sentence naming the record that already holds the value.
-create or replace function public.crm_duplicate_message(
+create or replace function private.crm_duplicate_message(
   p_tenant_id uuid,
   p_constraint text,
   p_fields jsonb
@@ -518,11 +514,11 @@ begin
         'Records of entity "%s" cannot be created this way: create a company, contact or deal; '
         'notes are added with add_note.', p_entity);
   end case;
-  return public.crm_record(p_tenant_id, p_entity, v_id);
+  return private.crm_record(p_tenant_id, p_entity, v_id);
 exception when unique_violation then
   get stacked diagnostics v_constraint = constraint_name;
   raise exception using errcode = 'CR409',
-    message = public.crm_duplicate_message(p_tenant_id, v_constraint, p_fields);
+    message = private.crm_duplicate_message(p_tenant_id, v_constraint, p_fields);
 end $$;
 
 -- Change the given fields of an active record (a key present with null clears the field).
@@ -534,7 +530,7 @@ create or replace function public.crm_update(
 ) returns jsonb
 language plpgsql volatile security invoker set search_path = '' as $$
 declare
-  v_current jsonb := public.crm_record(p_tenant_id, p_entity, p_id);
+  v_current jsonb := private.crm_record(p_tenant_id, p_entity, p_id);
   v_constraint text;
 begin
   if v_current ->> 'archived_at' is not null then
@@ -580,11 +576,11 @@ begin
         'Records of entity "%s" cannot be updated: notes are kept as written (archive one and '
         'add another instead).', p_entity);
   end case;
-  return public.crm_record(p_tenant_id, p_entity, p_id);
+  return private.crm_record(p_tenant_id, p_entity, p_id);
 exception when unique_violation then
   get stacked diagnostics v_constraint = constraint_name;
   raise exception using errcode = 'CR409',
-    message = public.crm_duplicate_message(p_tenant_id, v_constraint, p_fields);
+    message = private.crm_duplicate_message(p_tenant_id, v_constraint, p_fields);
 end $$;
 
 -- Archive (p_archived) or restore a record. Archiving twice keeps the first archived_at.
@@ -599,10 +595,10 @@ begin
   execute format(
     'update public.%I set archived_at = case when $3 then coalesce(archived_at, now()) end
      where tenant_id = $1 and id = $2',
-    public.crm_table(p_entity)
+    private.crm_table(p_entity)
   ) using p_tenant_id, p_id, p_archived;
   -- No row updated: this names the entity and id as not found.
-  return public.crm_record(p_tenant_id, p_entity, p_id);
+  return private.crm_record(p_tenant_id, p_entity, p_id);
 end $$;
 
 -- Add a note about a company, contact or deal; returns the note.
@@ -621,7 +617,7 @@ begin
       'Notes are added to a company, contact or deal, not to a %s.', p_entity);
   end if;
   -- Looked up first so that a missing record reads like every other not-found answer.
-  perform public.crm_record(p_tenant_id, p_entity, p_id);
+  perform private.crm_record(p_tenant_id, p_entity, p_id);
   insert into public.crm_notes (tenant_id, body, company_id, contact_id, deal_id)
   values (
     p_tenant_id, p_body,
@@ -629,34 +625,8 @@ begin
     case when p_entity = 'contact' then p_id end,
     case when p_entity = 'deal' then p_id end
   ) returning id into v_id;
-  return public.crm_record(p_tenant_id, 'note', v_id);
+  return private.crm_record(p_tenant_id, 'note', v_id);
 end $$;
-
--- The trigger function is nobody's to call.
-revoke all on function public.crm_check_links() from public, anon, authenticated, service_role;
-revoke all on function
-  public.crm_table(text),
-  public.crm_record(uuid, text, uuid),
-  public.crm_get(uuid, text, uuid),
-  public.crm_search(uuid, text, text, jsonb, integer, timestamptz, uuid),
-  public.crm_duplicate_message(uuid, text, jsonb),
-  public.crm_create(uuid, text, jsonb),
-  public.crm_update(uuid, text, uuid, jsonb),
-  public.crm_set_archived(uuid, text, uuid, boolean),
-  public.crm_add_note(uuid, text, uuid, text)
-from public, anon, authenticated;
-
-grant execute on function
-  public.crm_table(text),
-  public.crm_record(uuid, text, uuid),
-  public.crm_get(uuid, text, uuid),
-  public.crm_search(uuid, text, text, jsonb, integer, timestamptz, uuid),
-  public.crm_duplicate_message(uuid, text, jsonb),
-  public.crm_create(uuid, text, jsonb),
-  public.crm_update(uuid, text, uuid, jsonb),
-  public.crm_set_archived(uuid, text, uuid, boolean),
-  public.crm_add_note(uuid, text, uuid, text)
-to service_role;
 
 comment on function public.crm_get(uuid, text, uuid) is
   'crm_read: one record of the tenant with its newest notes. service_role only.';
@@ -671,18 +641,30 @@ comment on function public.crm_set_archived(uuid, text, uuid, boolean) is
 comment on function public.crm_add_note(uuid, text, uuid, text) is
   'crm_write: add a note to a company, contact or deal of the tenant. service_role only.';
 
--- The crm tools in the tool catalog. A test keeps these rows and the code in step.
-insert into public.tool_families (family, description) values
-  ('crm', 'CRM records of each tenant in this project''s database: companies, contacts, deals and notes.');
+comment on function private.crm_check_links() is
+  'Trigger: refuses a link to a missing or archived record of the tenant, in words.';
+comment on function private.crm_table(text) is 'The table of a CRM entity, or a CR400 naming it.';
+comment on function private.crm_record(uuid, text, uuid) is
+  'One record of the tenant as JSON, or a CR404 naming the entity and id.';
+comment on function private.crm_duplicate_message(uuid, text, jsonb) is
+  'A unique violation as a sentence naming the record that already holds the value.';
 
-insert into public.tool_catalog (name, family, description) values
-  ('crm_read', 'crm',
-   'Reads the CRM records of your organisation: companies, contacts, deals and notes. '
-   'Give entity and id to get one record (with its newest notes), or entity with an optional '
-   'query, filters and limit to search, newest first; pass next_cursor back as cursor for the '
-   'next page. Archived records are left out of searches unless filters.include_archived is true.'),
-  ('crm_write', 'crm',
-   'Creates, updates, archives or restores CRM records of your organisation '
-   '(companies, contacts, deals) and adds notes to them, one operation per call. Updates change '
-   'only the fields given (null clears an optional field). Archived records are hidden from '
-   'searches and cannot be changed or newly linked to until restored. Returns the record.');
+grant execute on function
+  private.crm_table(text),
+  private.crm_record(uuid, text, uuid),
+  private.crm_duplicate_message(uuid, text, jsonb)
+to service_role;
+
+grant execute on function
+  public.crm_get(uuid, text, uuid),
+  public.crm_search(uuid, text, text, jsonb, integer, timestamptz, uuid),
+  public.crm_create(uuid, text, jsonb),
+  public.crm_update(uuid, text, uuid, jsonb),
+  public.crm_set_archived(uuid, text, uuid, boolean),
+  public.crm_add_note(uuid, text, uuid, text)
+to service_role;
+
+-- The family of the crm tools; their rows are generated from the code (code_tools migration).
+insert into public.tool_families (family, description) values
+  ('crm', 'CRM records of each tenant in this project''s database: companies, contacts, deals and notes.')
+on conflict (family) do nothing;
