@@ -12,7 +12,13 @@ const headerName = z.string().regex(HEADER_NAME, "must be a header name");
 const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization", "cookie"]);
 
 const BaseUrl = z.url({ protocol: /^https?$/ }).refine((text) => {
-  const url = new URL(text);
+  // Refinements run even when the URL check failed, so this must not throw on garbage.
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
   return !url.username && !url.password && !url.search && !url.hash;
 }, "must be an http(s) URL without credentials, query or fragment");
 
