@@ -7,13 +7,14 @@ import {
   asFunctionProcess,
   awaitFunctionHealth,
   FUNCTION_NAME,
+  functionDeno,
   type FunctionProcess,
   spawnFunction,
   startExtraFunction,
 } from "./lib/function.ts";
 import { claimRunDir } from "./lib/lock.ts";
 import { withLogTail } from "./lib/logs.ts";
-import { applyMigrations, applyPlatform, applySeed } from "./lib/migrations.ts";
+import { applyPlatform, locateSupabaseCli, pushMigrations } from "./lib/migrations.ts";
 import { choosePorts } from "./lib/ports.ts";
 import {
   checkClusterVersion,
@@ -55,6 +56,8 @@ export interface StackOptions {
   functionEnv?: Record<string, string>;
   /** Script run as the function instead of its index.ts; default for startFunction() too. */
   functionEntry?: string;
+  /** Which Deno runs function processes (see functionDeno); default FUNCTION_DENO, else 2.1.4. */
+  functionDeno?: string;
   /** Progress lines; default silent. */
   log?: (line: string) => void;
   /** Aborting it while starting stops what was started and rejects. */
@@ -84,6 +87,8 @@ export interface StackEndpoints {
   functionEnv: Record<string, string>;
   /** Set when the stack runs another script than the function's index.ts. */
   functionEntry?: string;
+  /** The deno binary function processes run on. */
+  functionDeno: string;
   root: string;
   /** Holds logs/ (one file per process) and pids/. */
   runDir: string;
@@ -176,6 +181,7 @@ async function openRunDir(
 /** Creates the cluster if needed, starts it and brings the schema up to date. */
 async function startDatabase(
   pg: PgTools,
+  cli: Promise<string>,
   dirs: RunDirs,
   port: number,
   root: string,
@@ -197,14 +203,13 @@ async function startDatabase(
 
   const dbUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await applyPlatform(dbUrl, PLATFORM_SQL);
-  for (const m of await applyMigrations(dbUrl, root)) {
-    log(`applied migration ${m.version}_${m.name}`);
-  }
   // Like `supabase db reset`: the seed goes into a new cluster only.
-  if (seedPending(dirs.dataDir)) {
-    if (await applySeed(dbUrl, root)) log("applied supabase/seed.sql");
-    await markSeeded(dirs.dataDir);
+  const seed = seedPending(dirs.dataDir);
+  const output = await pushMigrations({ cli: await cli, root, dbUrl, seed });
+  for (const line of output.split("\n")) {
+    if (/^(Applying|Seeding)/.test(line)) log(line.trim());
   }
+  if (seed) await markSeeded(dirs.dataDir);
   return dbUrl;
 }
 
@@ -256,9 +261,13 @@ async function boot(
   // Found (or installed) while the database starts; a failure surfaces when awaited.
   const postgrestBin = locatePostgrest(root, log);
   postgrestBin.catch(() => {});
+  const denoBin = functionDeno(root, opts.functionDeno, log);
+  denoBin.catch(() => {});
+  const supabaseCli = locateSupabaseCli(root, log);
+  supabaseCli.catch(() => {});
 
   signal?.throwIfAborted();
-  const dbUrl = await startDatabase(pg, dirs, ports.db, root, teardown, log, signal);
+  const dbUrl = await startDatabase(pg, supabaseCli, dirs, ports.db, root, teardown, log, signal);
   const functionEnv = {
     SUPABASE_URL: supabaseUrl,
     SUPABASE_ANON_KEY: keys.anonKey,
@@ -298,6 +307,7 @@ async function boot(
   const fn = await spawnFunction({
     root,
     entry: opts.functionEntry,
+    deno: await denoBin,
     env: functionEnv,
     port: ports.function,
     logPath: join(dirs.logDir, "function.log"),
@@ -320,6 +330,7 @@ async function boot(
     postgrestUrl,
     functionEnv,
     functionEntry: opts.functionEntry,
+    functionDeno: await denoBin,
     root,
     runDir: dirs.runDir,
   };
@@ -373,6 +384,7 @@ function stackOperations(at: StackEndpoints): StackOperations {
       startExtraFunction({
         root: at.root,
         entry,
+        deno: at.functionDeno,
         env: { ...at.functionEnv, ...env },
         logDir: join(at.runDir, "logs"),
         pidDir: join(at.runDir, "pids"),

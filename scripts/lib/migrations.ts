@@ -1,79 +1,61 @@
-// Schema setup in the order `supabase db reset` uses: platform, migrations, then seed.
+// Schema setup in the order `supabase db reset` uses: platform, migrations, then seed. The
+// migrations and the seed go in through the real Supabase CLI (`supabase db push --db-url`),
+// the command an admin runs against a hosted project.
 
-import { join } from "node:path";
 import { runPsql } from "./psql.ts";
 import { StackError } from "./errors.ts";
+import { locateNpmTool, type NpmTool } from "./npm_tool.ts";
 
-const MIGRATION_FILE = /^(\d+)_(.*)\.sql$/;
+/** The Supabase CLI, pinned (its edge runtime embeds the Deno the function runs on). */
+export const SUPABASE_CLI: NpmTool = {
+  label: "Supabase CLI 2.117.0",
+  spec: "supabase@2.117.0",
+  // The platform package's binary itself: the package's Node launcher only spawns it.
+  bin: "@supabase/cli-linux-x64/bin/supabase",
+};
 
-export interface Migration {
-  version: string;
-  name: string;
-  path: string;
-}
-
-/** Migrations in filename order; files not named `<digits>_<name>.sql` are skipped. */
-export function listMigrations(root: string): Migration[] {
-  const dir = join(root, "supabase", "migrations");
-  let names: string[];
-  try {
-    names = [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name);
-  } catch {
-    return [];
-  }
-  return names.sort().flatMap((file) => {
-    const match = MIGRATION_FILE.exec(file);
-    return match ? [{ version: match[1], name: match[2], path: join(dir, file) }] : [];
-  });
-}
-
-async function applyFile(dbUrl: string, path: string, extraSql = ""): Promise<void> {
-  try {
-    await runPsql(dbUrl, { args: ["-1", "-f", path], stdin: extraSql });
-  } catch (err) {
-    throw new StackError(`Applying ${path} failed:\n${(err as Error).message}`);
-  }
+/** The Supabase CLI binary, installed from npm when missing (SUPABASE_CLI_BIN overrides). */
+export function locateSupabaseCli(root: string, log?: (line: string) => void): Promise<string> {
+  const fromEnv = Deno.env.get("SUPABASE_CLI_BIN");
+  return fromEnv ? Promise.resolve(fromEnv) : locateNpmTool(root, SUPABASE_CLI, log);
 }
 
 /** Roles, schemas and defaults a hosted Supabase project starts with. */
-export function applyPlatform(dbUrl: string, platformSql: string): Promise<void> {
-  return applyFile(dbUrl, platformSql);
+export async function applyPlatform(dbUrl: string, platformSql: string): Promise<void> {
+  try {
+    await runPsql(dbUrl, { args: ["-1", "-f", platformSql] });
+  } catch (err) {
+    throw new StackError(`Applying ${platformSql} failed:\n${(err as Error).message}`);
+  }
 }
 
-function dollarQuote(text: string): string {
-  let tag = "migration";
-  while (text.includes(`$${tag}$`)) tag += "_";
-  return `$${tag}$${text}$${tag}$`;
+export interface PushOptions {
+  cli: string;
+  root: string;
+  dbUrl: string;
+  /** Also apply supabase/seed.sql (the CLI records it and skips it once applied). */
+  seed: boolean;
 }
 
 /**
- * Applies each migration not yet recorded in supabase_migrations.schema_migrations, in one
- * transaction together with its record. Returns the files applied.
+ * `supabase db push --db-url … [--include-seed]`: applies the migrations not yet recorded in
+ * supabase_migrations.schema_migrations, each in its own transaction. Returns the CLI's output.
  */
-export async function applyMigrations(dbUrl: string, root: string): Promise<Migration[]> {
-  const applied = new Set(
-    (await runPsql(dbUrl, { stdin: "select version from supabase_migrations.schema_migrations" }))
-      .split("\n")
-      .filter(Boolean),
-  );
-  const pending = listMigrations(root).filter((m) => !applied.has(m.version));
-  for (const migration of pending) {
-    const statements = dollarQuote(await Deno.readTextFile(migration.path));
-    const record = `insert into supabase_migrations.schema_migrations (version, name, statements)
-      values ('${migration.version}', ${dollarQuote(migration.name)}, array[${statements}]);`;
-    await applyFile(dbUrl, migration.path, record);
+export async function pushMigrations(opts: PushOptions): Promise<string> {
+  const url = new URL(opts.dbUrl);
+  url.searchParams.set("sslmode", "disable");
+  const args = ["db", "push", "--db-url", url.href, "--workdir", opts.root, "--yes"];
+  if (opts.seed) args.push("--include-seed");
+  const out = await new Deno.Command(opts.cli, {
+    args,
+    cwd: opts.root,
+    env: { DO_NOT_TRACK: "1", SUPABASE_TELEMETRY_DISABLED: "1", NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  const output = (text.decode(out.stdout) + text.decode(out.stderr)).trim();
+  if (out.code !== 0) {
+    throw new StackError(`supabase db push failed (exit ${out.code}):\n${output}`);
   }
-  return pending;
-}
-
-/** Applies supabase/seed.sql when present; returns whether it existed. */
-export async function applySeed(dbUrl: string, root: string): Promise<boolean> {
-  const path = join(root, "supabase", "seed.sql");
-  try {
-    await Deno.stat(path);
-  } catch {
-    return false;
-  }
-  await applyFile(dbUrl, path);
-  return true;
+  return output;
 }

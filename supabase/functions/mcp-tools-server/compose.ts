@@ -40,7 +40,7 @@ export interface Overrides {
   /** Tool families served; default: every family of this deployment (tools/registry.ts). */
   families?: readonly ToolFamily[];
   services?: Partial<ToolServices>;
-  /** Name resolution for the upstream address policy; default getaddrinfo, like fetch. */
+  /** Name resolution for the upstream address policy; default `node:dns` lookup. */
   resolve?: Resolver;
   metrics?: Metrics;
   log?: Logger;

@@ -10,7 +10,7 @@ export function supabaseClient(access: SupabaseAccess, timeoutMs: number): Supab
 }
 
 function withTimeout(ms: number): typeof fetch {
-  return (input, init) => {
+  return (input, init?: RequestInit) => {
     const timeout = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     return fetch(input, { ...init, signal });

@@ -1,8 +1,9 @@
 /**
  * The only way tools reach a tenant's upstream API: every hop's host is checked against the
  * address policy after resolving it, redirects are followed by hand (and checked again),
- * plain-HTTP connections are pinned to the address that was checked, and the whole call is
- * bounded in time and in response size.
+ * plain-HTTP connections are pinned to the address that was checked (the request goes to that
+ * address with the name in the Host header, which works on the edge runtime's Deno 2.1.4 as on
+ * current Deno), and the whole call is bounded in time and in response size.
  *
  * HTTPS connections are not pinned (Deno's fetch has no hook for it): fetch resolves the name
  * again, so a name whose DNS answer changes between the check and the connection could reach a
@@ -17,7 +18,10 @@ import {
   isIpLiteral,
 } from "./address_policy.ts";
 
-/** A name → every address it resolves to (getaddrinfo, like fetch itself). */
+/**
+ * A name → every address it resolves to. `node:dns` lookup: getaddrinfo on current Deno, DNS
+ * queries (Deno.resolveDns) on the edge runtime, so /etc/hosts may not be consulted there.
+ */
 export type Resolver = (hostname: string) => Promise<string[]>;
 
 export const systemResolver: Resolver = async (hostname) => {
@@ -138,18 +142,25 @@ export function createGuardedFetch(policy: UpstreamPolicy): GuardedFetch {
 
   async function send(
     url: URL,
-    init: RequestInit,
+    init: RequestInit & { headers: Headers },
     address: string,
     signal: AbortSignal,
   ): Promise<{ response: Response; client?: Deno.HttpClient }> {
-    // Plain HTTP is pinned to the checked address; fetch then doesn't resolve the name again.
-    const client = url.protocol === "http:"
-      ? Deno.createHttpClient({
-        proxy: { transport: "tcp", hostname: address, port: defaultPort(url) },
-      })
-      : undefined;
+    // Plain HTTP is pinned to the checked address: the request goes to the address itself,
+    // with the name in the Host header, so fetch never resolves the name again.
+    const pinned = url.protocol === "http:";
+    const client = pinned ? Deno.createHttpClient({ allowHost: true }) : undefined;
+    const target = pinned ? addressUrl(url, address) : url;
+    const headers = new Headers(init.headers);
+    if (pinned) headers.set("host", url.host);
     try {
-      const response = await fetch(url, { ...init, redirect: "manual", signal, client });
+      const response = await fetch(target, {
+        ...init,
+        headers,
+        redirect: "manual",
+        signal,
+        client,
+      });
       return { response, client };
     } catch (err) {
       client?.close();
@@ -219,6 +230,13 @@ export function createGuardedFetch(policy: UpstreamPolicy): GuardedFetch {
       throw err;
     }
   };
+}
+
+/** `url` with its host replaced by `address` (bracketed when IPv6), port and path kept. */
+function addressUrl(url: URL, address: string): URL {
+  const target = new URL(url);
+  target.hostname = address.includes(":") ? `[${address}]` : address;
+  return target;
 }
 
 function refused(what: string): UpstreamError {
