@@ -30,20 +30,20 @@ function denoPackage(version: string): NpmTool {
  * is a version (installed from npm on first use), "current" (the Deno running this script) or
  * a path to a deno binary; unset means the edge runtime's Deno.
  */
-export function functionDeno(
+export async function functionDeno(
   root: string,
   setting = Deno.env.get("FUNCTION_DENO"),
   log: (line: string) => void = () => {},
 ): Promise<string> {
   const value = setting?.trim() || RUNTIME_DENO_VERSION;
-  if (value === "current") return Promise.resolve(Deno.execPath());
+  if (value === "current") return Deno.execPath();
   if (value.includes("/")) {
     try {
       Deno.statSync(value);
     } catch {
       throw new StackError(`FUNCTION_DENO=${value}: no such file.`);
     }
-    return Promise.resolve(value);
+    return value;
   }
   if (!/^\d+\.\d+\.\d+$/.test(value)) {
     throw new StackError(
@@ -51,7 +51,7 @@ export function functionDeno(
         `"current" or a path to a deno binary.`,
     );
   }
-  return locateNpmTool(root, denoPackage(value), log);
+  return await locateNpmTool(root, denoPackage(value), log);
 }
 
 /** `deno --version`'s first line for `binary`, e.g. "deno 2.1.4". */

