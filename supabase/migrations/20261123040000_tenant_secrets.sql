@@ -34,9 +34,10 @@ comment on column private.tenant_secrets.updated_at is 'When the secret was last
 
 alter table private.tenant_secrets enable row level security;
 
+-- Vault 0.2.8 and 0.3.x: create_secret(new_secret, new_name, new_description, new_key_id uuid).
 create or replace function private.vault_available() returns boolean
 language sql stable set search_path = '' as $$
-  select to_regprocedure('vault.create_secret(text, text, text)') is not null
+  select to_regprocedure('vault.create_secret(text, text, text, uuid)') is not null
      and to_regclass('vault.decrypted_secrets') is not null
 $$;
 
