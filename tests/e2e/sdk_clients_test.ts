@@ -1,10 +1,13 @@
 /**
  * Real MCP clients against the function through the gateway with a real key: the official SDK v1
- * (handshake era) and v2 in its automatic, 2026-pinned and legacy modes.
+ * (1.32, and 1.10, the first with Streamable HTTP, which speaks only 2024-11-05; handshake era)
+ * and v2 in its automatic, 2026-pinned and legacy modes.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client as ClientV110 } from "@modelcontextprotocol/sdk-1.10/client/index.js";
+import { StreamableHTTPClientTransport as TransportV110 } from "@modelcontextprotocol/sdk-1.10/client/streamableHttp.js";
 import {
   Client as ClientV2,
   StreamableHTTPClientTransport as TransportV2,
@@ -69,6 +72,21 @@ Deno.test("SDK v1 (StreamableHTTPClientTransport, Bearer header) lists and calls
     equal(transport.protocolVersion, "2025-11-25");
     equal(transport.sessionId, undefined, "no session is issued");
     await exercise(v1(client), t.slug);
+  } finally {
+    await client.close();
+  }
+});
+
+// 1.10.x, the first releases with Streamable HTTP, ask for 2024-11-05 and refuse any other answer.
+Deno.test("SDK 1.10 (first Streamable HTTP release) connects with 2024-11-05, lists and calls tools", async () => {
+  const t = await tenantWithKey(TOOLS);
+  const transport = new TransportV110(new URL(stack.info.mcpUrl), headers(t.key));
+  const client = new ClientV110({ name: "sdk-v1.10-test", version: "1.0.0" });
+  await client.connect(transport);
+  try {
+    equal(client.getServerVersion()?.name, "mcp-tools-server");
+    equal(transport.sessionId, undefined, "no session is issued");
+    await exercise(v1(client as unknown as ClientV1), t.slug);
   } finally {
     await client.close();
   }

@@ -73,7 +73,13 @@ Deno.test("2026: server/discover names versions, capabilities and the server", a
   equal(reply.status, 200);
   const result = reply.body.result;
   equal(result.resultType, "complete");
-  deepStrictEqual(result.supportedVersions, [MODERN, "2025-11-25", "2025-06-18", "2025-03-26"]);
+  deepStrictEqual(result.supportedVersions, [
+    MODERN,
+    "2025-11-25",
+    "2025-06-18",
+    "2025-03-26",
+    "2024-11-05",
+  ]);
   deepStrictEqual(result.capabilities, { tools: {}, logging: {} });
   equal(result._meta["io.modelcontextprotocol/serverInfo"].name, "mcp-tools-server");
   equal(result.cacheScope, "public");
@@ -199,7 +205,7 @@ Deno.test("2026: an unsupported version → 400 / -32022 listing the supported o
   });
   assertRpcError(reply, 400, -32022);
   deepStrictEqual(reply.body.error.data, {
-    supported: [MODERN, "2025-11-25", "2025-06-18", "2025-03-26"],
+    supported: [MODERN, "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"],
     requested: "2099-01-01",
   });
   equal(typeof reply.body.id, "number", "the request id is kept");
@@ -272,8 +278,8 @@ Deno.test("2026: notifications are accepted with 202, client responses refused",
 
 // --- 2025 (handshake era) -----------------------------------------------------------------
 
-Deno.test("legacy: initialize answers the client's own version, 2025-11-25 included", async () => {
-  for (const version of ["2025-11-25", "2025-06-18", "2025-03-26"]) {
+Deno.test("legacy: initialize answers the client's own version, 2024-11-05 to 2025-11-25", async () => {
+  for (const version of ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]) {
     const init = await post(app, initialize(version), { key: tenant.key });
     equal(init.status, 200);
     equal(init.body.result.protocolVersion, version);
@@ -286,15 +292,17 @@ Deno.test("legacy: initialize answers the client's own version, 2025-11-25 inclu
   equal(newer.body.result.protocolVersion, "2025-11-25", "unknown: our newest legacy version");
 });
 
-Deno.test("legacy: the 2025-11-25 header is accepted; an unknown legacy one is refused", async () => {
-  const headers = { "mcp-protocol-version": "2025-11-25" };
-  const list = await post(app, listTools(), { key: tenant.key, headers });
-  equal(list.status, 200, list.text);
-  equal(list.body.result.resultType, undefined);
-  equal(list.body.result.ttlMs, undefined);
+Deno.test("legacy: 2024-11-05 and 2025-11-25 headers are accepted; an unknown legacy one is refused", async () => {
+  for (const version of ["2025-11-25", "2024-11-05"]) {
+    const headers = { "mcp-protocol-version": version };
+    const list = await post(app, listTools(), { key: tenant.key, headers });
+    equal(list.status, 200, list.text);
+    equal(list.body.result.resultType, undefined);
+    equal(list.body.result.ttlMs, undefined);
+  }
   const old = await post(app, listTools(), {
     key: tenant.key,
-    headers: { "mcp-protocol-version": "2024-11-05" },
+    headers: { "mcp-protocol-version": "2024-10-07" },
   });
   assertRpcError(old, 400, -32022);
 });

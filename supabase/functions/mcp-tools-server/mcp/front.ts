@@ -146,7 +146,7 @@ export class McpFront {
     }
   }
 
-  /** 2025-03-26 to 2025-11-25: the handshake is answered, but no session is kept. */
+  /** 2024-11-05 to 2025-11-25: the handshake is answered, but no session is kept. */
   #legacy(call: Call, message: Message): Promise<Response> | Response {
     const version = call.request.headers.get("mcp-protocol-version");
     if (version !== null && !LEGACY_VERSIONS.includes(version)) {

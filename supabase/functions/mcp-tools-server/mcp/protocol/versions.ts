@@ -2,8 +2,16 @@
 
 /** The stateless revision: per-request `_meta`, no `initialize`, no sessions. */
 export const MODERN_VERSION = "2026-07-28";
-/** Handshake revisions, newest first. */
-export const LEGACY_VERSIONS: readonly string[] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+/**
+ * Handshake revisions, newest first. 2024-11-05 is what the official SDK's first Streamable
+ * HTTP releases (1.10.x) ask for and insist on; a tools-only server serves it as it is.
+ */
+export const LEGACY_VERSIONS: readonly string[] = [
+  "2025-11-25",
+  "2025-06-18",
+  "2025-03-26",
+  "2024-11-05",
+];
 /** What a legacy client gets when it asks for a version we don't know. */
 export const LATEST_LEGACY_VERSION = LEGACY_VERSIONS[0];
 export const SUPPORTED_VERSIONS: readonly string[] = [MODERN_VERSION, ...LEGACY_VERSIONS];
