@@ -14,6 +14,32 @@ import { cors } from "./cors.ts";
 import { ApiError, apiErrorResponse } from "./errors.ts";
 import { checkOrigin } from "./origin.ts";
 
+/**
+ * An oversized body is refused from its Content-Length, before it is read. Answering while the
+ * client still sends makes the edge runtime's Deno (2.1.4) close the connection with unread data,
+ * which resets it: the client (or the gateway in front) loses the 413 and sees "fetch failed".
+ * Reading the rest and throwing it away first lets the answer arrive; past this many bytes the
+ * connection is given up on instead.
+ */
+const DISCARD_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Reads and drops what is left of `request`'s body, up to `max` bytes. */
+async function discardBody(request: Request, max: number): Promise<void> {
+  if (!request.body || request.bodyUsed || request.body.locked) return;
+  const reader = request.body.getReader();
+  let seen = 0;
+  try {
+    while (seen <= max) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away: nothing left to drain.
+  }
+}
+
 /** What the routes are wired to; the composition root builds every part. */
 export interface HttpDeps {
   config: Config;
@@ -41,7 +67,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
     },
     bodyLimit({
       maxSize: config.maxBodyBytes,
-      onError: () => {
+      onError: async (c) => {
+        await discardBody(c.req.raw, DISCARD_MAX_BYTES);
         throw new ApiError(
           "PAYLOAD_TOO_LARGE",
           `The request body is larger than ${config.maxBodyBytes} bytes.`,
