@@ -266,8 +266,7 @@ async function boot(
   const supabaseCli = locateSupabaseCli(root, log);
   supabaseCli.catch(() => {});
 
-  signal?.throwIfAborted();
-  const dbUrl = await startDatabase(pg, supabaseCli, dirs, ports.db, root, teardown, log, signal);
+  const dbUrl = `postgres://postgres@127.0.0.1:${ports.db}/postgres`;
   const functionEnv = {
     SUPABASE_URL: supabaseUrl,
     SUPABASE_ANON_KEY: keys.anonKey,
@@ -288,6 +287,29 @@ async function boot(
   });
   signal?.throwIfAborted();
 
+  // The function and the gateway need nothing from the database to start: they boot while the
+  // schema goes in (the function's start is the slowest part on the runtime's Deno).
+  const gateway = await spawnGateway(ports.gateway, postgrestUrl, functionUrl, dirs);
+  children.push(gateway);
+  const fn = await spawnFunction({
+    root,
+    entry: opts.functionEntry,
+    deno: await denoBin,
+    env: functionEnv,
+    port: ports.function,
+    logPath: join(dirs.logDir, "function.log"),
+    pidDir: dirs.pidDir,
+  });
+  children.push(fn);
+
+  await startDatabase(pg, supabaseCli, dirs, ports.db, root, teardown, log, signal);
+  // Teardown runs backwards: the processes using the database stop before it (stop is idempotent).
+  teardown.add(() => {
+    stopping = true;
+    return stopAll(children);
+  });
+  signal?.throwIfAborted();
+
   const postgrest = await startPostgrest({
     bin: await postgrestBin,
     dbPort: ports.db,
@@ -301,19 +323,6 @@ async function boot(
   await ready("PostgREST", `http://127.0.0.1:${ports.postgrestAdmin}/ready`, postgrest, signal);
   log(`postgrest listening on ${postgrestUrl}`);
 
-  // Both boot at the same time; spawning itself returns at once.
-  const gateway = await spawnGateway(ports.gateway, postgrestUrl, functionUrl, dirs);
-  children.push(gateway);
-  const fn = await spawnFunction({
-    root,
-    entry: opts.functionEntry,
-    deno: await denoBin,
-    env: functionEnv,
-    port: ports.function,
-    logPath: join(dirs.logDir, "function.log"),
-    pidDir: dirs.pidDir,
-  });
-  children.push(fn);
   await ready("The gateway", `${supabaseUrl}/health`, gateway, signal);
   const health = `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/health`;
   await awaitFunctionHealth(health, fn, [gateway], signal);

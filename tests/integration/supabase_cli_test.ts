@@ -13,7 +13,7 @@ async function cli(args: string[], workdir = stack.info.root) {
   const bin = await locateSupabaseCli(stack.info.root);
   const out = await new Deno.Command(bin, {
     args: [...args, "--workdir", workdir],
-    env: { DO_NOT_TRACK: "1", NO_COLOR: "1" },
+    env: { DO_NOT_TRACK: "1", SUPABASE_NO_UPDATE_NOTIFIER: "1", NO_COLOR: "1" },
     stdin: "null",
   }).output();
   const text = new TextDecoder();
