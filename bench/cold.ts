@@ -59,7 +59,15 @@ async function firstAnswer(url: string, key: string, deadline: number) {
 
 export async function coldProcesses(
   stack: Stack,
-  opts: { entry?: string; key: string; tools: number; runs: number; label: string },
+  opts: {
+    entry?: string;
+    key: string;
+    tools: number;
+    runs: number;
+    label: string;
+    /** The deno binary to start (default: the stack's, the edge runtime's Deno). */
+    deno?: string;
+  },
 ): Promise<ColdProcessFigures> {
   const total: number[] = [];
   const split: Record<string, number>[] = [];
@@ -69,6 +77,7 @@ export async function coldProcesses(
     const child = await spawnFunction({
       root: stack.root,
       entry: opts.entry,
+      deno: opts.deno ?? stack.functionDeno,
       env: { ...stack.functionEnv, BENCH_PROBE_PORT: String(ports.probe) },
       port: ports.fn,
       logPath: join(stack.runDir, "logs", `cold-${ports.fn}.log`),

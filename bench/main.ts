@@ -6,6 +6,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { denoVersion, startExtraFunction } from "../scripts/lib/function.ts";
 import { spawnChild } from "../scripts/lib/process.ts";
 import { choosePorts } from "../scripts/lib/ports.ts";
 import { waitForOk } from "../scripts/lib/wait.ts";
@@ -118,12 +119,35 @@ async function main() {
       ["echo", "tenant_info"],
     ]);
     const baselines = await startBaselines(stack);
+    // The stack runs the function on the edge runtime's Deno; the same entry on the Deno running
+    // this bench is measured beside it.
+    const runtime = await denoVersion(stack.functionDeno);
+    const current = await denoVersion(Deno.execPath());
+    const onCurrent = await startExtraFunction({
+      root: stack.root,
+      entry: ENTRY,
+      deno: Deno.execPath(),
+      env: stack.functionEnv,
+      logDir: join(stack.runDir, "logs"),
+      pidDir: join(stack.runDir, "pids"),
+    });
     const variants: Variant[] = [
-      { id: "gateway", label: "(a) function via gateway", url: stack.mcpUrl, key: benchKey },
+      {
+        id: "gateway",
+        label: `(a) function via gateway (${runtime})`,
+        url: stack.mcpUrl,
+        key: benchKey,
+      },
       {
         id: "direct",
-        label: "(a') function, no gateway",
+        label: `(a') function, no gateway (${runtime})`,
         url: `${stack.function.url}/mcp-tools-server/mcp`,
+        key: benchKey,
+      },
+      {
+        id: "direct-current",
+        label: `(a') function, no gateway (${current})`,
+        url: `${onCurrent.url}/mcp-tools-server/mcp`,
         key: benchKey,
       },
       ...baselines,
@@ -147,19 +171,27 @@ async function main() {
       stack,
       Array.from({ length: 20 }, () => BENCH_TOOL_NAMES),
     );
-    const coldBench = await coldProcesses(stack, {
-      entry: ENTRY,
-      key: benchKey,
-      tools: BENCH_TOOL_NAMES.length,
-      runs: opts.coldRuns,
-      label: "bench entry (index.ts + bench tools)",
-    });
-    const coldIndex = await coldProcesses(stack, {
-      key: builtinKey,
-      tools: 2,
-      runs: opts.coldRuns,
-      label: "index.ts (built-in tools)",
-    });
+    const coldProcessFigures = [];
+    for (const deno of [stack.functionDeno, Deno.execPath()]) {
+      const version = deno === stack.functionDeno ? runtime : current;
+      coldProcessFigures.push(
+        await coldProcesses(stack, {
+          entry: ENTRY,
+          deno,
+          key: benchKey,
+          tools: BENCH_TOOL_NAMES.length,
+          runs: opts.coldRuns,
+          label: `bench entry (index.ts + bench tools), ${version}`,
+        }),
+        await coldProcesses(stack, {
+          deno,
+          key: builtinKey,
+          tools: 2,
+          runs: opts.coldRuns,
+          label: `index.ts (built-in tools), ${version}`,
+        }),
+      );
+    }
     const tenants = await newTenants(directUrl, { newSet: newSetKeys, knownSet: knownSetKeys });
 
     say("database round-trips…");
@@ -195,7 +227,7 @@ async function main() {
         tools: BENCH_TOOL_NAMES.length,
       },
       throughput,
-      cold: { processes: [coldBench, coldIndex], newTenants: tenants },
+      cold: { processes: coldProcessFigures, newTenants: tenants },
       roundTrips: trips,
       memory: { probe, fingerprints },
       budget: [],
@@ -207,6 +239,7 @@ async function main() {
     await Deno.mkdir(join(opts.out, ".."), { recursive: true });
     await Deno.writeTextFile(opts.out, JSON.stringify(report, null, 2) + "\n");
     say(`wrote ${opts.out}`);
+    await onCurrent.stop();
   } finally {
     await stack.stop();
   }

@@ -50,7 +50,12 @@ export async function pushMigrations(opts: PushOptions): Promise<string> {
     args,
     cwd: opts.root,
     // No telemetry and no release check: both would reach out to the network on every start.
-    env: { DO_NOT_TRACK: "1", SUPABASE_TELEMETRY_DISABLED: "1", SUPABASE_NO_UPDATE_NOTIFIER: "1", NO_COLOR: "1" },
+    env: {
+      DO_NOT_TRACK: "1",
+      SUPABASE_TELEMETRY_DISABLED: "1",
+      SUPABASE_NO_UPDATE_NOTIFIER: "1",
+      NO_COLOR: "1",
+    },
     stdin: "null",
   }).output();
   const text = new TextDecoder();
