@@ -58,3 +58,25 @@ Deno.test("the stack runs the function on the edge runtime's Deno unless told ot
   if (!wanted) match(version, /^deno 2\.1\.4 /);
   else if (/^\d+\.\d+\.\d+$/.test(wanted)) match(version, new RegExp(`^deno ${wanted} `));
 });
+
+Deno.test("nothing under supabase/functions/ needs what a deploy leaves out or the runtime refuses", async () => {
+  const dir = join(stack.info.root, "supabase", "functions");
+  const found: string[] = [];
+  const walk = async (path: string) => {
+    for await (const entry of Deno.readDir(path)) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory) await walk(full);
+      // Deno 2.1.4 refuses the workspace's lockfile version; a deploy never sends one anyway.
+      else if (entry.name === "deno.lock") found.push(full);
+    }
+  };
+  await walk(dir);
+  equal(found.join(", "), "");
+  const config = JSON.parse(
+    await Deno.readTextFile(join(dir, "mcp-tools-server", "deno.json")),
+  );
+  equal(config.workspace, undefined, "the function's deno.json is its whole configuration");
+  for (const [name, target] of Object.entries(config.imports as Record<string, string>)) {
+    match(target, /^npm:\/?[^@]*@?[^@]+@\d+\.\d+\.\d+/, `${name}: a pinned npm: specifier`);
+  }
+});
