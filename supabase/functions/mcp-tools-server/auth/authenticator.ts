@@ -131,10 +131,8 @@ export class Authenticator {
 
   #toCaller(record: KeyRecord): Caller {
     const { tenant } = record;
-    const { toolSet, problems } = this.deps.catalog.toolSet(tenant.tools);
-    if (problems.length > 0) {
-      this.deps.log.error("tools_left_out", { tenant: tenant.slug, problems });
-    }
+    // Tools left out are logged once per server build (mcp/mcp_lite_server.ts), not per key.
+    const { toolSet } = this.deps.catalog.toolSet(tenant.tools);
     return {
       label: record.keyPrefix,
       keyId: record.keyId,

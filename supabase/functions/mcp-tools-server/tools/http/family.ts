@@ -23,6 +23,8 @@ export function buildHttpTool(row: CatalogRow): ToolDefinition {
     description: row.description,
     annotations: { openWorldHint: true, ...definition.annotations },
     input,
+    // Published as the admin wrote it; `input` validates the same rules (patterns on RE2JS).
+    inputJsonSchema: definition.input_schema,
     async run(args, call): Promise<ToolResult> {
       const { upstreamFetch, tenantSecrets } = call.services;
       const config = readTenantUpstream(call.tenant.config);
