@@ -75,8 +75,15 @@ export function createHttpApp(deps: HttpDeps): Hono {
 
   app.notFound(() => notFound());
 
-  app.onError((err) => {
+  app.onError((err, c) => {
     if (err instanceof ApiError) return apiErrorResponse(err);
+    // A client that went away mid-body is not a failure of ours.
+    if (c.req.raw.signal.aborted) {
+      log.info("client_disconnected", { error: err });
+      return apiErrorResponse(
+        new ApiError("REQUEST_ABORTED", "The connection closed before the request body arrived."),
+      );
+    }
     const ref = crypto.randomUUID();
     log.error("request_failed", { ref, error: err });
     return apiErrorResponse(
