@@ -26,6 +26,10 @@ export const ERROR_CODES = {
     400,
     "the client closed the connection before its body arrived (nobody reads it; logged as info)",
   ],
+  TOO_MANY_FAILED_KEYS: [
+    429,
+    "too many unknown or damaged keys from one client address, or tries at one key id; `Retry-After`",
+  ],
   NOT_FOUND: [404, "any path but `/mcp`, `/health` (and `/metrics` with its token)"],
   STORE_UNAVAILABLE: [503, "the database can't be reached in `STORE_TIMEOUT_MS`; `Retry-After`"],
   INTERNAL_ERROR: [500, "a bug on our side; the body carries a `reference` found in the logs"],
