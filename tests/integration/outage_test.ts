@@ -49,7 +49,11 @@ Deno.test({
         equal(reply.body.result.content[0].text, `s${i}`);
       }
       ok(app.metrics.staleKeysServed >= 1);
-      equal(app.metrics.storeLookups - lookups, 1, "20 concurrent requests, one attempt at the store");
+      equal(
+        app.metrics.storeLookups - lookups,
+        1,
+        "20 concurrent requests, one attempt at the store",
+      );
       // Within the retry pause, no request waits for the store.
       const started = performance.now();
       equal((await echo(a.key)).status, 200);
