@@ -10,6 +10,8 @@ import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import type { McpFront } from "../mcp/front.ts";
 import type { ServerCache } from "../mcp/server_cache.ts";
+import { rpcErrorResponse } from "../mcp/protocol/jsonrpc.ts";
+import { readBoundedBody } from "./body.ts";
 import { cors } from "./cors.ts";
 import { ApiError, apiErrorResponse } from "./errors.ts";
 import { checkOrigin } from "./origin.ts";
@@ -60,8 +62,10 @@ export function createHttpApp(deps: HttpDeps): Hono {
           { allow: "POST, OPTIONS" },
         );
       }
+      const body = await readBoundedBody(c.req.raw);
+      if ("refused" in body) return rpcErrorResponse(null, body.refused);
       const server = servers.serverFor(caller.toolSet);
-      return front.handle(c.req.raw, await c.req.text(), caller, server);
+      return front.handle(c.req.raw, body.text, caller, server);
     },
   );
 

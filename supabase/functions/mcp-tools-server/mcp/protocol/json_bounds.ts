@@ -11,43 +11,66 @@ export const JSON_LIMITS = {
   values: 100_000,
 } as const;
 
+/**
+ * Scans JSON incrementally, as text or as UTF-8 bytes (every byte JSON's structure depends on is
+ * ASCII, and UTF-8 never uses those values inside a multi-byte character), so a body can be
+ * refused while it is still arriving, before it is buffered whole.
+ */
+export class JsonBoundsScanner {
+  #depth = 0;
+  #values = 0;
+  #inString = false;
+  #escaped = false;
+
+  constructor(private readonly limits: { depth: number; values: number } = JSON_LIMITS) {}
+
+  /** Feeds more of the text; returns the limit exceeded so far, or null. */
+  feed(chunk: string | Uint8Array): string | null {
+    const bytes = typeof chunk !== "string";
+    for (let i = 0; i < chunk.length; i++) {
+      const c = bytes ? (chunk as Uint8Array)[i] : (chunk as string).charCodeAt(i);
+      if (this.#inString) {
+        if (this.#escaped) this.#escaped = false;
+        else if (c === 0x5c) this.#escaped = true; // backslash: the next character is escaped
+        else if (c === 0x22) this.#inString = false;
+        continue;
+      }
+      switch (c) {
+        case 0x22: // "
+          this.#inString = true;
+          this.#values++;
+          break;
+        case 0x5b: // [
+        case 0x7b: // {
+          this.#values++;
+          if (++this.#depth > this.limits.depth) {
+            return `JSON nested deeper than ${this.limits.depth} levels`;
+          }
+          break;
+        case 0x5d: // ]
+        case 0x7d: // }
+          this.#depth--;
+          break;
+        case 0x2c: // , (one more value follows)
+          if (++this.#values > this.limits.values) {
+            return `more than ${this.limits.values} JSON values`;
+          }
+          break;
+      }
+    }
+    return null;
+  }
+}
+
 /** Which limit the text exceeds, or null. Malformed JSON is left to the parser to describe. */
 export function exceededJsonLimit(
   text: string,
   limits: { depth: number; values: number } = JSON_LIMITS,
 ): string | null {
-  let depth = 0;
-  let values = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    switch (c) {
-      case 0x22: // "
-        inString = true;
-        values++;
-        break;
-      case 0x5b: // [
-      case 0x7b: // {
-        values++;
-        if (++depth > limits.depth) {
-          return `JSON nested deeper than ${limits.depth} levels`;
-        }
-        break;
-      case 0x5d: // ]
-      case 0x7d: // }
-        depth--;
-        break;
-      case 0x2c: // , (one more value follows)
-        if (++values > limits.values) {
-          return `more than ${limits.values} JSON values`;
-        }
-        break;
-    }
-  }
-  return null;
+  return new JsonBoundsScanner(limits).feed(text);
+}
+
+/** The refusal of a body over the bounds (the same words whether found early or late). */
+export function boundsMessage(exceeded: string): string {
+  return `The request body has ${exceeded}; MCP messages need far less. Send smaller arguments.`;
 }

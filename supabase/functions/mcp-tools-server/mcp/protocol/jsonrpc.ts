@@ -1,5 +1,5 @@
 /** JSON-RPC messages as the front sees them, and the errors it answers with. */
-import { exceededJsonLimit } from "./json_bounds.ts";
+import { boundsMessage, exceededJsonLimit } from "./json_bounds.ts";
 import { RPC_ERROR } from "./versions.ts";
 
 export type RequestId = string | number;
@@ -39,9 +39,7 @@ export function parseMessage(body: string): Message {
   // Before parsing: the bounds are what keeps a hostile body cheap.
   const exceeded = exceededJsonLimit(body);
   if (exceeded) {
-    throw invalidRequest(
-      `The request body has ${exceeded}; MCP messages need far less. Send smaller arguments.`,
-    );
+    throw invalidRequest(boundsMessage(exceeded));
   }
   let value: unknown;
   try {
