@@ -8,6 +8,7 @@ import {
   exceededJsonLimit,
   JSON_LIMITS,
 } from "../../supabase/functions/mcp-tools-server/mcp/protocol/json_bounds.ts";
+import { readBoundedBody } from "../../supabase/functions/mcp-tools-server/http/body.ts";
 import { capturingLogger } from "../support/log_capture.ts";
 import { MemoryTenants, unitApp } from "../support/memory_tenants.ts";
 import { callTool, post } from "../support/mcp_client.ts";
@@ -102,4 +103,23 @@ Deno.test("a client that disconnects mid-body is logged as info, not as a failur
   // A normal call still works on the same app.
   const reply = await post(quiet, callTool("echo", { text: "hi" }), { key: tenant.key });
   ok(!reply.body.result.isError);
+});
+
+Deno.test("json bounds: a body is refused while it arrives, never buffered whole", async () => {
+  // An endless body of `[`: a reader that buffered it whole before checking would never return.
+  let pulled = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled++;
+      controller.enqueue(new TextEncoder().encode("[".repeat(16 * 1024)));
+    },
+  });
+  const read = await readBoundedBody(
+    new Request(app.url, { method: "POST", body: endless, duplex: "half" } as RequestInit),
+  );
+  ok("refused" in read);
+  match(read.refused.message, /nested deeper than 64 levels/);
+  ok(pulled <= 2, `read ${pulled} chunks`);
+  const fine = await readBoundedBody(new Request(app.url, { method: "POST", body: '{"a":"é"}' }));
+  equal("text" in fine && fine.text, '{"a":"é"}');
 });
