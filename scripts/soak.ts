@@ -1,4 +1,4 @@
-// `deno task soak [cases] [seed]`: the hardening checks at volume, on a throwaway stack of real
+// `deno task soak [cases] [seed] [--root <checkout>]`: the hardening checks at volume, on a throwaway stack of real
 // processes, ending with one summary line (and exit code 1 when a check fails):
 //
 // - fuzz: ≥ 10,000 seeded hostile requests (tests/support/hostile_bodies.ts) against a function
@@ -12,11 +12,17 @@
 //   must be served (stale), then the store answers again.
 
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { answerProblem, hostileCases } from "../tests/support/hostile_bodies.ts";
 import { startStack } from "./stack.ts";
 
-const CASES = Number(Deno.args[0] ?? 10_000);
-const SEED = Number(Deno.args[1] ?? 20261124);
+const { values: flags, positionals } = parseArgs({
+  args: Deno.args,
+  options: { root: { type: "string" } },
+  allowPositionals: true,
+});
+const CASES = Number(positionals[0] ?? 10_000);
+const SEED = Number(positionals[1] ?? 20261124);
 const PATH = "/mcp-tools-server/mcp";
 const RSS_LIMIT_MB = 160;
 
@@ -103,7 +109,8 @@ async function flood(
 }
 
 async function main(): Promise<number> {
-  const stack = await startStack();
+  // --root: another checkout's function and migrations, to compare a version before a change.
+  const stack = await startStack(flags.root ? { root: flags.root } : {});
   const failures: string[] = [];
   const parts: string[] = [];
   try {
