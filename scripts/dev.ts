@@ -126,6 +126,8 @@ async function main(): Promise<void> {
       functionEnv: await functionSecrets(),
       log: progress,
       signal: interrupted.signal,
+      // Always on stderr, --json too: a restart is news for whoever watches the terminal.
+      restart: { onRestart: (line) => console.error(`· ${line}`) },
     });
   } catch (err) {
     if (interrupted.signal.aborted) Deno.exit(0);

@@ -19,6 +19,13 @@ import {
   RESERVED_HEADERS,
   SECRET_NAME,
 } from "../supabase/functions/mcp-tools-server/tools/http/definition.ts";
+import {
+  BOUND_PAIRS,
+  INPUT_SCHEMA_KEYWORDS,
+  INPUT_SCHEMA_LIMITS,
+  JSON_SCHEMA_TYPES,
+  UNSUPPORTED_REGEX,
+} from "../supabase/functions/mcp-tools-server/tools/http/input_schema.ts";
 import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
@@ -100,9 +107,11 @@ function header(sources: string[]): string {
 
 export function contractsSql(): string {
   const source = `${FUNCTION_DIR}/tools/http/definition.ts`;
+  const inputSource = `${FUNCTION_DIR}/tools/http/input_schema.ts`;
+  const json = (value: unknown) => `${dollarQuoted(JSON.stringify(value))}::jsonb`;
   const reserved = [...RESERVED_HEADERS].map(sqlText).join(", ");
   const schema = JSON.stringify(httpDefinitionJsonSchema(), null, 2);
-  return `${header([source])}
+  return `${header([source, inputSource])}
 -- Rules of the HTTP tools the database enforces on save, as the function's code states them.
 
 ${
@@ -145,7 +154,34 @@ ${
       "JSON Schema of tool_catalog.definition for family http (HttpDefinitionSchema in tools/http/definition.ts).",
     )
   }
+${
+    constant(
+      "input_schema_keywords",
+      "jsonb",
+      json(INPUT_SCHEMA_KEYWORDS),
+      "Keywords an HTTP tool's input_schema may use, each with how its value is checked (INPUT_SCHEMA_KEYWORDS in tools/http/input_schema.ts).",
+    )
+  }
+${
+    constant(
+      "input_schema_limits",
+      "jsonb",
+      json({ ...INPUT_SCHEMA_LIMITS, types: JSON_SCHEMA_TYPES, bound_pairs: BOUND_PAIRS }),
+      "Limits of an HTTP tool's input_schema: nesting, schema count, enum size, pattern length; the JSON Schema types; bounds that must not cross (tools/http/input_schema.ts).",
+    )
+  }
+${
+    constant(
+      "unsupported_regex_pattern",
+      "text",
+      sqlText(UNSUPPORTED_REGEX),
+      "Regex constructs linear-time matching lacks (back-references, look-around); a pattern using one is refused (UNSUPPORTED_REGEX in tools/http/input_schema.ts).",
+    )
+  }
 grant execute on function
+  private.input_schema_keywords(),
+  private.input_schema_limits(),
+  private.unsupported_regex_pattern(),
   private.secret_name_pattern(),
   private.header_name_pattern(),
   private.argument_name_pattern(),

@@ -62,6 +62,12 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Aborting it while starting stops what was started and rejects. */
   signal?: AbortSignal;
+  /**
+   * Restart PostgREST or the function when it exits on its own, after a backoff (0.5 s doubling
+   * to 30 s; back to 0.5 s once a process has run for a minute), telling `onRestart` each step.
+   * `crashed` then settles only for the gateway. Absent: any exit is a crash (tests want that).
+   */
+  restart?: { onRestart: (line: string) => void };
 }
 
 /** Where the running stack is and how to reach it: all a separate process needs. */
@@ -291,15 +297,18 @@ async function boot(
   // schema goes in (the function's start is the slowest part on the runtime's Deno).
   const gateway = await spawnGateway(ports.gateway, postgrestUrl, functionUrl, dirs);
   children.push(gateway);
-  const fn = await spawnFunction({
-    root,
-    entry: opts.functionEntry,
-    deno: await denoBin,
-    env: functionEnv,
-    port: ports.function,
-    logPath: join(dirs.logDir, "function.log"),
-    pidDir: dirs.pidDir,
-  });
+  const denoPath = await denoBin;
+  const startFn = () =>
+    spawnFunction({
+      root,
+      entry: opts.functionEntry,
+      deno: denoPath,
+      env: functionEnv,
+      port: ports.function,
+      logPath: join(dirs.logDir, "function.log"),
+      pidDir: dirs.pidDir,
+    });
+  const fn = await startFn();
   children.push(fn);
 
   await startDatabase(pg, supabaseCli, dirs, ports.db, root, teardown, log, signal);
@@ -328,6 +337,26 @@ async function boot(
   await awaitFunctionHealth(health, fn, [gateway], signal);
   log(`function ready behind ${supabaseUrl}`);
 
+  if (opts.restart) {
+    const { onRestart } = opts.restart;
+    const keep = (
+      index: number,
+      start: () => Promise<Child>,
+      readyCheck: (c: Child) => Promise<void>,
+    ) => superviseChild(children, index, start, readyCheck, onRestart, () => stopping);
+    keep(children.indexOf(postgrest), async () =>
+      startPostgrest({
+        bin: await postgrestBin,
+        dbPort: ports.db,
+        port: ports.postgrest,
+        adminPort: ports.postgrestAdmin,
+        jwtSecret: secrets.jwtSecret,
+        logPath: join(dirs.logDir, "postgrest.log"),
+        pidDir: dirs.pidDir,
+      }), (child) => ready("PostgREST", `http://127.0.0.1:${ports.postgrestAdmin}/ready`, child));
+    keep(children.indexOf(fn), startFn, (child) => awaitFunctionHealth(health, child));
+  }
+
   const endpoints: StackEndpoints = {
     supabaseUrl,
     mcpUrl: `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/mcp`,
@@ -348,8 +377,55 @@ async function boot(
     ...stackOperations(endpoints),
     function: asFunctionProcess(fn, ports.function),
     stop: () => teardown.run(),
-    crashed: firstCrash(children, () => stopping),
+    crashed: firstCrash(opts.restart ? [gateway] : children, () => stopping),
   };
+}
+
+const RESTART_BACKOFF_MS = [500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
+const STABLE_MS = 60_000;
+
+/**
+ * Keeps `children[index]` running: when it exits on its own, waits the next backoff step, starts
+ * it again in the same slot (so stopping the stack stops the new one) and waits until it is
+ * ready. A start that fails counts as one more exit.
+ */
+function superviseChild(
+  children: Child[],
+  index: number,
+  start: () => Promise<Child>,
+  readyCheck: (child: Child) => Promise<void>,
+  onRestart: (line: string) => void,
+  stopping: () => boolean,
+): void {
+  let attempt = 0;
+  const watch = async (child: Child, startedAt: number) => {
+    const { code, signal } = await child.status;
+    if (stopping()) return;
+    if (Date.now() - startedAt > STABLE_MS) attempt = 0;
+    while (!stopping()) {
+      const delay = RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)];
+      attempt++;
+      onRestart(
+        `${child.name} exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}); ` +
+          `restarting in ${delay / 1000} s (restart #${attempt}); log: ${child.logPath}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (stopping()) return;
+      try {
+        const next = await start();
+        children[index] = next;
+        await readyCheck(next);
+        onRestart(`${child.name} restarted (pid ${next.pid})`);
+        watch(next, Date.now());
+        return;
+      } catch (err) {
+        onRestart(`${child.name} did not start again: ${(err as Error).message.split("\n")[0]}`);
+        const current = children[index];
+        if (current !== child && current.exited() === undefined) await current.stop();
+      }
+    }
+  };
+  watch(children[index], Date.now());
 }
 
 async function ready(what: string, url: string, child: Child, signal?: AbortSignal) {

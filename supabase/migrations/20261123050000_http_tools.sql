@@ -64,6 +64,151 @@ insert into public.tool_families (family, description, config_schema) values (
 on conflict (family) do nothing;
 
 
+-- An input_schema's keywords and limits come from the function's code (private.input_schema_keywords
+-- and _limits, generated); the walk below applies them as tools/http/input_schema.ts does.
+create or replace function private.input_schema_problems(p jsonb, p_at text, p_depth int)
+returns text[]
+language plpgsql immutable set search_path = '' as $$
+declare
+  v text[] := '{}';
+  v_keywords jsonb := private.input_schema_keywords();
+  v_limits jsonb := private.input_schema_limits();
+  v_key text;
+  v_val jsonb;
+  v_kind text;
+  v_where text;
+  v_problem text;
+  v_name text;
+  v_pair jsonb;
+begin
+  if jsonb_typeof(p) <> 'object' then
+    return array[format('%s must be a JSON Schema object', p_at)];
+  end if;
+  if p_depth > (v_limits ->> 'depth')::int then
+    return array[format('%s is nested deeper than %s levels', p_at, v_limits ->> 'depth')];
+  end if;
+  for v_key, v_val in select key, value from jsonb_each(p) loop
+    v_kind := v_keywords ->> v_key;
+    v_where := p_at || '.' || v_key;
+    v_problem := null;
+    if v_kind is null then
+      if not (p_depth = 0 and v_key = '$schema') then
+        v := v || format('%s: the keyword "%s" is not supported (use: %s)', v_where, v_key,
+          (select string_agg(k, ', ') from jsonb_object_keys(v_keywords) k));
+      end if;
+      continue;
+    end if;
+    v_problem := case v_kind
+      when 'types' then
+        case
+          when jsonb_typeof(v_val) = 'array' and jsonb_array_length(v_val) = 0
+            then 'is an empty list, so no value can match'
+          when exists (select 1 from jsonb_array_elements(
+                 case jsonb_typeof(v_val) when 'array' then v_val else jsonb_build_array(v_val) end) t
+               where not (v_limits -> 'types') @> jsonb_build_array(t))
+            then format('must be one of %s (or a list of them)',
+              (select string_agg(t, ', ') from jsonb_array_elements_text(v_limits -> 'types') t))
+        end
+      when 'text' then
+        case when jsonb_typeof(v_val) <> 'string' then 'must be text' end
+      when 'enum' then
+        case
+          when jsonb_typeof(v_val) <> 'array' then 'must be a list of values'
+          when jsonb_array_length(v_val) = 0 then 'is an empty list, so no value can match'
+          when jsonb_array_length(v_val) > (v_limits ->> 'enumValues')::int
+            then format('has more than %s values', v_limits ->> 'enumValues')
+        end
+      when 'count' then
+        case when jsonb_typeof(v_val) <> 'number' or v_val::numeric < 0
+               or v_val::numeric <> trunc(v_val::numeric)
+          then 'must be a whole number, 0 or more' end
+      when 'number' then
+        case when jsonb_typeof(v_val) <> 'number' then 'must be a number' end
+      when 'positive' then
+        case when jsonb_typeof(v_val) <> 'number' or v_val::numeric <= 0
+          then 'must be a number more than 0' end
+      when 'pattern' then
+        case when jsonb_typeof(v_val) <> 'string' then 'must be text (a regular expression)'
+          else private.pattern_problem(v_val #>> '{}') end
+      when 'properties' then
+        case when jsonb_typeof(v_val) <> 'object' then 'must be an object of argument schemas' end
+      when 'required' then
+        case when jsonb_typeof(v_val) <> 'array'
+               or exists (select 1 from jsonb_array_elements(v_val) e where jsonb_typeof(e) <> 'string')
+               or (select count(distinct e) <> count(*) from jsonb_array_elements(v_val) e)
+          then 'must be a list of distinct argument names' end
+      when 'schema' then
+        case when jsonb_typeof(v_val) <> 'object' then 'must be a JSON Schema object' end
+      when 'schema_or_boolean' then
+        case when jsonb_typeof(v_val) not in ('object', 'boolean')
+          then 'must be true, false or a JSON Schema object' end
+    end;
+    if v_problem is not null then
+      v := v || format('%s %s', v_where, v_problem);
+    elsif v_kind = 'properties' then
+      for v_name, v_val in select key, value from jsonb_each(p -> 'properties') loop
+        v := v || private.input_schema_problems(v_val, v_where || '.' || v_name, p_depth + 1);
+      end loop;
+    elsif v_kind = 'schema' or (v_kind = 'schema_or_boolean' and jsonb_typeof(v_val) = 'object') then
+      v := v || private.input_schema_problems(v_val, v_where, p_depth + 1);
+    end if;
+  end loop;
+  for v_pair in select value from jsonb_array_elements(v_limits -> 'bound_pairs') loop
+    if jsonb_typeof(p -> (v_pair ->> 0)) = 'number' and jsonb_typeof(p -> (v_pair ->> 1)) = 'number'
+       and (p ->> (v_pair ->> 0))::numeric > (p ->> (v_pair ->> 1))::numeric then
+      v := v || format('%s: %s is more than %s, so no value can match', p_at, v_pair ->> 0, v_pair ->> 1);
+    end if;
+  end loop;
+  if p -> 'additionalProperties' = 'false'::jsonb and jsonb_typeof(p -> 'required') = 'array' then
+    for v_name in select e #>> '{}' from jsonb_array_elements(p -> 'required') e
+                  where jsonb_typeof(e) = 'string' loop
+      if not coalesce(p -> 'properties', '{}') ? v_name then
+        v := v || format('%s.required names "%s", which is not in properties while '
+          'additionalProperties is false, so no value can match', p_at, v_name);
+      end if;
+    end loop;
+  end if;
+  return v;
+end $$;
+
+comment on function private.input_schema_problems(jsonb, text, int) is
+  'Why an HTTP tool''s input_schema (or one of its nested schemas) is unusable; empty when fine.';
+
+-- Schemas in an input_schema, the top one included (bounded by input_schema_limits.schemas).
+create or replace function private.input_schema_size(p jsonb) returns int
+language sql immutable set search_path = '' as $$
+  select case when jsonb_typeof(p) is distinct from 'object' then 0 else 1
+    + coalesce((select sum(private.input_schema_size(value))::int from jsonb_each(
+        case when jsonb_typeof(p -> 'properties') = 'object' then p -> 'properties' else '{}' end)), 0)
+    + private.input_schema_size(p -> 'items')
+    + private.input_schema_size(p -> 'additionalProperties') end
+$$;
+
+comment on function private.input_schema_size(jsonb) is
+  'How many schemas an input_schema holds, nested ones included.';
+
+-- Why a regex can't be an argument pattern: too long, a construct linear-time matching lacks, or
+-- not a regex at all. The function compiles with RE2JS; here Postgres' own engine tells.
+create or replace function private.pattern_problem(p text) returns text
+language plpgsql immutable set search_path = '' as $$
+declare
+  v_limit int := (private.input_schema_limits() ->> 'patternChars')::int;
+begin
+  if length(p) > v_limit then
+    return format('is longer than %s characters', v_limit);
+  end if;
+  if p ~ private.unsupported_regex_pattern() then
+    return 'uses a back-reference or look-around, which linear-time matching does not support';
+  end if;
+  perform '' ~ p;
+  return null;
+exception when invalid_regular_expression then
+  return format('is not a valid regular expression (%s)', sqlerrm);
+end $$;
+
+comment on function private.pattern_problem(text) is
+  'Why a regex can''t be used as an input_schema pattern; null when it can.';
+
 create or replace function private.http_tool_definition_problems(p jsonb) returns text[]
 language plpgsql immutable set search_path = '' as $$
 declare
@@ -95,16 +240,11 @@ begin
     v := v || 'input_schema.required must be a list of argument names'::text;
     v_required := '[]';
   end if;
-  for v_key, v_val in select key, value from jsonb_each(v_props) loop
-    if jsonb_typeof(v_val) <> 'object' then
-      v := v || format('input_schema.properties.%s must be a JSON Schema object', v_key);
-    elsif v_val ? 'type' and not (
-      (jsonb_typeof(v_val -> 'type') = 'string'
-       and v_val ->> 'type' in ('string', 'integer', 'number', 'boolean', 'array', 'object', 'null'))
-      or jsonb_typeof(v_val -> 'type') = 'array') then
-      v := v || format('input_schema.properties.%s.type "%s" is not a JSON Schema type', v_key, v_val ->> 'type');
-    end if;
-  end loop;
+  v := v || private.input_schema_problems(p -> 'input_schema', 'input_schema', 0);
+  if private.input_schema_size(p -> 'input_schema')
+     > (private.input_schema_limits() ->> 'schemas')::int then
+    v := v || format('input_schema has more than %s schemas', private.input_schema_limits() ->> 'schemas');
+  end if;
 
   if regexp_replace(p ->> 'path', '\{[^{}]*\}', '', 'g') ~ '[{}]' then
     v := v || 'path has an unbalanced { or }'::text;
@@ -196,3 +336,5 @@ before insert or update on public.tool_catalog
 for each row execute function private.tool_catalog_check_http_definition();
 
 grant execute on function private.http_tool_definition_problems(jsonb) to service_role;
+grant execute on function private.input_schema_problems(jsonb, text, int),
+  private.input_schema_size(jsonb), private.pattern_problem(text) to service_role;

@@ -6,6 +6,7 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { choosePorts } from "../../scripts/lib/ports.ts";
+import { withChecksum } from "../../supabase/functions/mcp-tools-server/auth/api_key.ts";
 import { callTool, listTools, post, toolNames } from "../support/mcp_client.ts";
 
 const ROOT = join(import.meta.dirname!, "..", "..");
@@ -80,7 +81,8 @@ async function stopAndCheck(dev: Deno.ChildProcess, home: string) {
   ok(started.length >= 4, `expected postgres, PostgREST, gateway and function: ${started}`);
   dev.kill("SIGTERM");
   const status = await dev.status;
-  await dev.stderr.cancel();
+  // Already cancelled when a test read it.
+  if (!dev.stderr.locked) await dev.stderr.cancel();
   equal(status.code, 0);
   const left = started.filter(alive);
   deepStrictEqual(left, [], "every process dev started has stopped");
@@ -127,6 +129,76 @@ Deno.test("dev: missing Postgres binaries give one clear message", async () => {
     match(message, /PostgreSQL server binaries .* not found/);
     match(message, /apt-get install -y postgresql/);
     ok(!/\n\s+at /.test(message), "no stack trace");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+/** Lines of `dev`'s stderr, read as they come, until `pattern` appears (or it ends). */
+async function stderrUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  pattern: RegExp,
+  seen: string[],
+): Promise<string> {
+  let buffer = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`dev's stderr ended before ${pattern}: ${seen.join("\n")}`);
+    buffer += value;
+    const lines = buffer.split("\n");
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      seen.push(line);
+      if (pattern.test(line)) return line;
+    }
+  }
+}
+
+function processWith(pids: number[], part: string): number {
+  const pid = pids.find((p) => {
+    try {
+      return Deno.readTextFileSync(`/proc/${p}/cmdline`).includes(part);
+    } catch {
+      return false;
+    }
+  });
+  if (pid === undefined) throw new Error(`no process with ${part} among ${pids}`);
+  return pid;
+}
+
+Deno.test("dev: a crashed PostgREST or function is restarted with backoff, and says so", async () => {
+  const home = await Deno.makeTempDir({ prefix: "mcp-dev-test-" });
+  try {
+    const dev = startDev(home);
+    const info = JSON.parse(await firstLine(dev));
+    const stderr = dev.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const seen: string[] = [];
+
+    Deno.kill(processWith(descendants(dev.pid), "postgrest"), "SIGKILL");
+    match(
+      await stderrUntil(stderr, /postgrest exited unexpectedly/, seen),
+      /signal SIGKILL.*restarting in 0\.5 s \(restart #1\)/,
+    );
+    await stderrUntil(stderr, /postgrest restarted/, seen);
+    // The store answers again: an unknown key is plainly unknown, not "store unavailable".
+    const hex = (n: number) =>
+      Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0"))
+        .join("");
+    const unknown = await post(info.mcp_url, listTools(), {
+      key: await withChecksum(`mcpk_${hex(6)}_${hex(32)}`),
+    });
+    equal(unknown.status, 401, unknown.text);
+    match(unknown.text, /not recognised/);
+
+    Deno.kill(processWith(descendants(dev.pid), "mcp-tools-server"), "SIGKILL");
+    await stderrUntil(stderr, /mcp-tools-server exited unexpectedly/, seen);
+    await stderrUntil(stderr, /mcp-tools-server restarted/, seen);
+    const tools = await post(info.mcp_url, listTools(), { key: info.api_key });
+    equal(tools.status, 200, tools.text);
+    ok(toolNames(tools).includes("echo"));
+
+    await stderr.cancel();
+    await stopAndCheck(dev, home);
   } finally {
     await Deno.remove(home, { recursive: true });
   }

@@ -7,6 +7,11 @@ import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { parseHttpDefinition } from "../../supabase/functions/mcp-tools-server/tools/http/definition.ts";
 import { createTenant, lit } from "../support/fixtures.ts";
 import { addHttpTool, httpTenant, setSecret, uniqueName } from "../support/http_fixtures.ts";
+import {
+  HOSTILE_DEFINITIONS,
+  USABLE_DEFINITIONS,
+  withArgument,
+} from "../support/hostile_definitions.ts";
 import { stack } from "../support/stack.ts";
 
 const GOOD = {
@@ -185,6 +190,40 @@ Deno.test("definitions: the database and the function accept and refuse the same
     equal(function_accepts, accepted, `${what}: the function`);
     equal(verdicts[i], accepted, `${what}: the database`);
   });
+});
+
+Deno.test("definitions: hostile input schemas are refused by both sides; usable ones accepted by both", async () => {
+  const cases = [
+    ...HOSTILE_DEFINITIONS.map(([what, definition]) => [what, definition, false] as const),
+    ...USABLE_DEFINITIONS.map(([what, definition]) => [what, definition, true] as const),
+  ];
+  const verdicts = JSON.parse(
+    await stack.psql(`select jsonb_agg(cardinality(private.http_tool_definition_problems(d)) = 0
+      order by i) from jsonb_array_elements(${
+      lit(JSON.stringify(cases.map(([, definition]) => definition)))
+    }::jsonb) with ordinality as c (d, i)`),
+  ) as boolean[];
+  const disagreements = cases.flatMap(([what, definition, accepted], i) => {
+    let fn = true;
+    try {
+      parseHttpDefinition("case", definition);
+    } catch {
+      fn = false;
+    }
+    return fn === accepted && verdicts[i] === accepted
+      ? []
+      : [`${what}: function ${fn}, database ${verdicts[i]}, expected ${accepted}`];
+  });
+  equal(disagreements.join("\n"), "");
+  // On save, the admin reads the reason.
+  await rejects(
+    addHttpTool(HOSTILE_DEFINITIONS[0][1] as Record<string, unknown>),
+    /input_schema\.properties\.q\.multipleOf must be a number more than 0/,
+  );
+  await rejects(
+    addHttpTool(withArgument({ type: "string", pattern: "^(a)\\1$" })),
+    /back-reference or look-around/,
+  );
 });
 
 Deno.test("http family: enabling an HTTP tool requires config.http with a base URL and no inline credential", async () => {

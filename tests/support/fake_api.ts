@@ -1,6 +1,7 @@
 /**
  * A tenant's upstream API, played by a real HTTP server on 127.0.0.1 that records what reaches
- * it. Routes: /echo (request as JSON), /status/<code>, /text, /slow?ms=, /big?bytes=,
+ * it. Routes: /echo (request as JSON), /credential (the Authorization credential), /deep/<n>
+ * (JSON nested n levels), /status/<code>, /text, /slow?ms=, /big?bytes=,
  * /redirect?to=<url>&status=, /loop (redirects to
  * itself), /empty; anything else answers JSON describing the request.
  */
@@ -47,6 +48,17 @@ export function startFakeApi(name = "api"): FakeApi {
     // A tenant's base path (/t/<name>) may precede the route.
     const [, route, arg] = url.pathname.replace(/^\/t\/[^/]+/, "").split("/");
     switch (route) {
+      case "credential":
+        // Echoes only the credential part of Authorization (e.g. Basic's base64 of user:secret).
+        return json({ echoed: (req.headers.get("authorization") ?? "").split(" ")[1] ?? "" });
+      case "deep":
+        // JSON nested far deeper than any API answers.
+        return new Response(
+          "[".repeat(Number(arg) || 100_000) + "]".repeat(Number(arg) || 100_000),
+          {
+            headers: { "content-type": "application/json" },
+          },
+        );
       case "status":
         // Echoes the credential it got, as careless APIs do in error messages.
         return new Response(

@@ -13,6 +13,7 @@ import type { ToolFamily } from "../../supabase/functions/mcp-tools-server/tools
 import { FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/registry.ts";
 import { composedApp, type TestApp } from "./fixtures.ts";
 import type { Config } from "../../supabase/functions/mcp-tools-server/config.ts";
+import type { Logger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
 
 let counter = 0;
 const hex = (bytes: number) =>
@@ -40,7 +41,15 @@ export class MemoryTenants implements TenantStore {
     }
   }
 
-  /** A tenant with these code tools enabled, and one key for it. */
+  /**
+   * Lists a catalog row as if an admin had saved it, without the database's checks on save: how
+   * a definition that slipped through anyway reaches the function.
+   */
+  addRow(row: CatalogRow): void {
+    this.#rows.set(row.name, row);
+  }
+
+  /** A tenant with these catalog tools enabled, and one key for it. */
   async add(
     tools: string[],
     options: { status?: string; expiresAt?: number; revokedAt?: number } = {},
@@ -51,7 +60,7 @@ export class MemoryTenants implements TenantStore {
     const key = await withChecksum(`mcpk_${keyId}_${hex(32)}`);
     const rows = [...new Set(tools)].sort().map((name) => {
       const row = this.#rows.get(name);
-      if (!row) throw new Error(`no code tool "${name}" in the families given`);
+      if (!row) throw new Error(`no catalog row "${name}" (a code tool, or one added by addRow)`);
       return row;
     });
     this.#keys.set(await sha256Hex(key), {
@@ -83,12 +92,13 @@ export class MemoryTenants implements TenantStore {
  */
 export function unitApp(
   tenants: MemoryTenants,
-  options: { config?: Partial<Config>; families?: readonly ToolFamily[] } = {},
+  options: { config?: Partial<Config>; families?: readonly ToolFamily[]; log?: Logger } = {},
 ): TestApp {
   return composedApp({
     store: tenants,
     supabase: { url: "http://127.0.0.1:9", key: "unit-tests-reach-no-database" },
     families: options.families,
     config: options.config,
+    ...(options.log ? { log: options.log } : {}),
   });
 }

@@ -54,13 +54,66 @@ Deno.test("key cache: failures reach every waiter and are not cached", async () 
   equal(await cache.get("k", () => Promise.resolve("up")), "up");
 });
 
-Deno.test("key cache: holds at most maxEntries, dropping the oldest", async () => {
+Deno.test("key cache: holds at most maxEntries, dropping the least recently used", async () => {
   const cache = keyCache(new ManualClock(0), 3);
-  for (const k of ["a", "b", "c", "d"]) await cache.get(k, () => Promise.resolve(k));
+  for (const k of ["a", "b", "c"]) await cache.get(k, () => Promise.resolve(k));
+  await cache.get("a", () => Promise.reject(new Error("a is cached"))); // a is now most recent
+  await cache.get("d", () => Promise.resolve("d"));
   equal(cache.size, 3);
-  let reloaded = false;
-  await cache.get("a", () => (reloaded = true, Promise.resolve("a")));
-  equal(reloaded, true);
+  equal(cache.peek("a"), "a", "recently used: kept");
+  equal(cache.peek("b"), undefined, "least recently used: dropped");
+});
+
+Deno.test("key cache: unknown keys have their own bound and never evict a found entry", async () => {
+  const cache = new TtlCache<string>({
+    ttlMs: 1000,
+    negativeTtlMs: 1000,
+    maxEntries: 2,
+    maxNegativeEntries: 100,
+    clock: new ManualClock(0),
+  });
+  await cache.get("good", () => Promise.resolve("tenant"));
+  for (let i = 0; i < 10_300; i++) await cache.get(`unknown-${i}`, () => Promise.resolve(null));
+  equal(cache.negativeSize, 100);
+  equal(cache.peek("good"), "tenant");
+});
+
+Deno.test("key cache: a found value stands in for an outage within the stale window only", async () => {
+  const clock = new ManualClock(0);
+  const outage = new Error("store down");
+  const cache = new TtlCache<string>({
+    ttlMs: 1000,
+    negativeTtlMs: 100,
+    maxEntries: 10,
+    staleMs: 5000,
+    outageRetryMs: 500,
+    isOutage: (err) => err === outage,
+    clock,
+  });
+  let stale = 0;
+  const events = { onStale: () => stale++ };
+  await cache.get("k", () => Promise.resolve("v1"));
+  clock.advance(1500);
+  let tries = 0;
+  const down = () => (tries++, Promise.reject(outage));
+  equal(await cache.get("k", down, events), "v1");
+  equal(await cache.get("k", down, events), "v1", "served without asking again");
+  equal(tries, 1);
+  clock.advance(600);
+  equal(await cache.get("k", down, events), "v1");
+  equal(tries, 2, "asked again after outageRetryMs");
+  equal(stale, 3);
+  // Another failure is not an outage: no stand-in.
+  clock.advance(600);
+  await rejects(cache.get("k", () => Promise.reject(new Error("bug"))), /bug/);
+  // The store answers: its answer wins (a revocation shows at once).
+  equal(await cache.get("k", () => Promise.resolve("revoked")), "revoked");
+  clock.advance(1000 + 5000);
+  await rejects(cache.get("k", down), /store down/, "past the stale window: the outage shows");
+  // Unknown keys are never served stale.
+  await cache.get("u", () => Promise.resolve(null));
+  clock.advance(200);
+  await rejects(cache.get("u", down), /store down/);
 });
 
 function lru(clock: ManualClock, maxEntries = 2, idleMs = 1000) {

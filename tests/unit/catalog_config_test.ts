@@ -46,7 +46,9 @@ Deno.test("catalog: rows this deployment can't serve are left out and reported",
     row("echo_elsewhere", 1, "other"),
   ]);
   deepStrictEqual(toolSet.names, ["echo"]);
-  equal(toolSet.fingerprint, "echo@1");
+  // Left-out tools are part of the fingerprint: their server answers their calls with the reason.
+  equal(toolSet.fingerprint, "echo@1,echo_elsewhere@1!,no_such_tool@1!");
+  deepStrictEqual(toolSet.leftOut.map((t) => t.name), ["echo_elsewhere", "no_such_tool"]);
   equal(problems.length, 2);
   match(problems.join("\n"), /no_such_tool: no builtin tool/);
 });

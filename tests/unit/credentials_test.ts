@@ -76,5 +76,10 @@ Deno.test("credentials: a key in the URL is refused", () => {
     `http://x/mcp?api_key=${KEY}`,
   );
   refused([], "CREDENTIALS_IN_URL", `http://x/mcp?x=1&token=${KEY}`);
+  // Whatever the spelling of the name, and under any name when the value is one of our keys.
+  for (const name of ["API_KEY", "apiKey", "x-api-key", "auth", "Access-Token", "TOKEN", "debug"]) {
+    refused([["x-api-key", KEY]], "CREDENTIALS_IN_URL", `http://x/mcp?${name}=${KEY}`);
+  }
+  refused([], "CREDENTIALS_IN_URL", `http://x/mcp?auth=anything`);
   equal(readApiKey(request([["x-api-key", KEY]], `http://x/mcp?debug=1`)).key, KEY);
 });

@@ -43,6 +43,9 @@ Deno.test("address policy: non-public IPv4 and IPv6 forms are refused, public on
     "ff02::1",
     "2001:db8::1",
     "2001::1", // Teredo
+    "::ffff:0:127.0.0.1", // IPv4-translated (SIIT)
+    "::ffff:0:a9fe:a9fe", // translated 169.254.169.254
+    "0:0:0:0:ffff:0:10.0.0.1",
   ];
   for (const ip of refused) ok(forbiddenAddressReason(ip), `${ip} must be refused`);
   const allowed = [
@@ -52,6 +55,7 @@ Deno.test("address policy: non-public IPv4 and IPv6 forms are refused, public on
     "100.128.0.1",
     "2606:4700::1111",
     "::ffff:8.8.8.8",
+    "::ffff:0:8.8.8.8",
   ];
   for (const ip of allowed) equal(forbiddenAddressReason(ip), null, `${ip} must pass`);
   match(forbiddenAddressReason("169.254.169.254")!, /metadata/);

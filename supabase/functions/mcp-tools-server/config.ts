@@ -91,6 +91,31 @@ const Environment = z.object({
     "How long an unknown key is remembered as unknown (keeps garbage off the database).",
   ),
   TENANT_CACHE_MAX: whole(10_000, "Upper bound on remembered keys per isolate."),
+  TENANT_NEGATIVE_CACHE_MAX: whole(
+    10_000,
+    "Upper bound on keys remembered as unknown, kept apart so they never evict a known key.",
+  ),
+  TENANT_STALE_MS: whole(
+    300_000,
+    "How long past its TTL a resolved key keeps working while the database is unreachable.",
+  ),
+  KEY_FAILURES_PER_ADDRESS: whole(
+    30,
+    "Unknown or damaged keys one client address may send per window before 429; 0: no limit.",
+  ),
+  KEY_FAILURES_PER_KEY_ID: whole(
+    10,
+    "Failed attempts on one key id (the public part of a key) per window before 429; 0: no limit.",
+  ),
+  KEY_FAILURE_WINDOW_MS: whole(60_000, "The window of the two key-failure budgets above."),
+  CLIENT_ADDRESS_HEADER: described(
+    z.string().optional().transform((raw) => raw?.trim().toLowerCase() || "x-forwarded-for"),
+    {
+      description:
+        "Header holding the client's address (its first entry), as Supabase's gateway sets it.",
+      default: "x-forwarded-for",
+    },
+  ),
   SERVER_CACHE_MAX: whole(100, "Upper bound on built servers (one per distinct tool set)."),
   SERVER_CACHE_IDLE_MS: whole(600_000, "A server unused this long is dropped."),
   STORE_TIMEOUT_MS: whole(5_000, "Give up on a database call after this long (then 503)."),
@@ -133,6 +158,12 @@ const ConfigSchema = Environment.transform((e) => ({
   tenantCacheTtlMs: e.TENANT_CACHE_TTL_MS,
   negativeCacheTtlMs: e.TENANT_NEGATIVE_TTL_MS,
   tenantCacheMax: e.TENANT_CACHE_MAX,
+  negativeCacheMax: e.TENANT_NEGATIVE_CACHE_MAX,
+  staleKeyMs: e.TENANT_STALE_MS,
+  keyFailuresPerAddress: e.KEY_FAILURES_PER_ADDRESS,
+  keyFailuresPerKeyId: e.KEY_FAILURES_PER_KEY_ID,
+  keyFailureWindowMs: e.KEY_FAILURE_WINDOW_MS,
+  clientAddressHeader: e.CLIENT_ADDRESS_HEADER,
   serverCacheMax: e.SERVER_CACHE_MAX,
   serverIdleMs: e.SERVER_CACHE_IDLE_MS,
   storeTimeoutMs: e.STORE_TIMEOUT_MS,

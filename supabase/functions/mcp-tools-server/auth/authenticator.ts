@@ -8,6 +8,7 @@ import type { Config } from "../config.ts";
 import { readApiKey } from "./credentials.ts";
 import { ApiError } from "../lib/api_error.ts";
 import { TtlCache } from "../lib/ttl_cache.ts";
+import { FailureBudget } from "../lib/failure_budget.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import type { ToolCatalog, ToolSet } from "../tools/catalog.ts";
@@ -37,16 +38,37 @@ export interface AuthDeps {
   log: Logger;
 }
 
+/**
+ * Key guessing is throttled per client address and per key id, counting only failures (unknown or
+ * damaged keys) and checked only on a cache miss: a key already known is served whatever its
+ * neighbours do, and a refused guess costs no lookup. The counts are per isolate.
+ */
 export class Authenticator {
   readonly #cache: TtlCache<Caller>;
+  readonly #byAddress: FailureBudget;
+  readonly #byKeyId: FailureBudget;
 
   constructor(private readonly deps: AuthDeps) {
+    const { config, clock } = deps;
     this.#cache = new TtlCache<Caller>({
-      ttlMs: deps.config.tenantCacheTtlMs,
-      negativeTtlMs: deps.config.negativeCacheTtlMs,
-      maxEntries: deps.config.tenantCacheMax,
-      clock: deps.clock,
+      ttlMs: config.tenantCacheTtlMs,
+      negativeTtlMs: config.negativeCacheTtlMs,
+      maxEntries: config.tenantCacheMax,
+      maxNegativeEntries: config.negativeCacheMax,
+      staleMs: config.staleKeyMs,
+      outageRetryMs: config.retryAfterSeconds * 1000,
+      isOutage: (err) => err instanceof StoreUnavailableError,
+      clock,
     });
+    const budget = (limit: number) =>
+      new FailureBudget({
+        limit,
+        windowMs: config.keyFailureWindowMs,
+        maxTracked: config.negativeCacheMax,
+        clock,
+      });
+    this.#byAddress = budget(config.keyFailuresPerAddress);
+    this.#byKeyId = budget(config.keyFailuresPerKeyId);
   }
 
   get cachedKeys(): number {
@@ -54,23 +76,31 @@ export class Authenticator {
   }
 
   async authenticate(request: Request): Promise<Caller> {
-    const { clock, metrics } = this.deps;
+    const { clock, metrics, config } = this.deps;
     const key = readApiKey(request);
     const keyHash = await sha256Hex(key.key);
-    let caller: Caller | null;
-    try {
-      caller = await this.#cache.get(
-        keyHash,
-        () => this.#load(key, keyHash),
-        () => metrics.keyCacheHits++,
-      );
-    } catch (err) {
-      if (!(err instanceof StoreUnavailableError)) throw err;
-      throw new ApiError(
-        "STORE_UNAVAILABLE",
-        "The server can't check API keys right now. Retry shortly.",
-        { "retry-after": String(this.deps.config.retryAfterSeconds) },
-      );
+    let caller = this.#cache.peek(keyHash);
+    if (caller === undefined || caller === null) {
+      const address = clientAddress(request, config.clientAddressHeader);
+      this.#checkBudgets(address, key.keyId);
+      try {
+        caller = await this.#cache.get(keyHash, () => this.#load(key, keyHash), {
+          onStale: () => metrics.staleKeysServed++,
+        });
+      } catch (err) {
+        if (err instanceof ApiError && err.code === "INVALID_API_KEY") {
+          this.#failed(address, key.keyId);
+        }
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        throw new ApiError(
+          "STORE_UNAVAILABLE",
+          "The server can't check API keys right now. Retry shortly.",
+          { "retry-after": String(config.retryAfterSeconds) },
+        );
+      }
+      if (!caller) this.#failed(address, key.keyId);
+    } else {
+      metrics.keyCacheHits++;
     }
     if (!caller) {
       throw new ApiError(
@@ -103,6 +133,27 @@ export class Authenticator {
     return caller;
   }
 
+  #checkBudgets(address: string | null, keyId: string): void {
+    const waitMs = Math.max(
+      address === null ? 0 : this.#byAddress.blockedForMs(address),
+      this.#byKeyId.blockedForMs(keyId),
+    );
+    if (waitMs === 0) return;
+    this.deps.metrics.keyGuessesThrottled++;
+    const seconds = Math.ceil(waitMs / 1000);
+    throw new ApiError(
+      "TOO_MANY_FAILED_KEYS",
+      `Too many unknown or damaged API keys were sent from here (or for the key mcpk_${keyId}). ` +
+        `Wait ${seconds} s, then retry with a valid key.`,
+      { "retry-after": String(seconds) },
+    );
+  }
+
+  #failed(address: string | null, keyId: string): void {
+    if (address !== null) this.#byAddress.fail(address);
+    this.#byKeyId.fail(keyId);
+  }
+
   async #load(key: ParsedKey, keyHash: string): Promise<Caller | null> {
     const { store, metrics, log } = this.deps;
     // Only on a cache miss: a cached hash belongs to a key whose checksum already matched.
@@ -131,10 +182,8 @@ export class Authenticator {
 
   #toCaller(record: KeyRecord): Caller {
     const { tenant } = record;
-    const { toolSet, problems } = this.deps.catalog.toolSet(tenant.tools);
-    if (problems.length > 0) {
-      this.deps.log.error("tools_left_out", { tenant: tenant.slug, problems });
-    }
+    // Tools left out are logged once per server build (mcp/mcp_lite_server.ts), not per key.
+    const { toolSet } = this.deps.catalog.toolSet(tenant.tools);
     return {
       label: record.keyPrefix,
       keyId: record.keyId,
@@ -146,4 +195,14 @@ export class Authenticator {
       toolSet,
     };
   }
+}
+
+/**
+ * The client's address as the gateway reports it: the first entry of the configured header
+ * (Supabase's gateway sets x-forwarded-for). null when absent: only the key-id budget applies.
+ */
+function clientAddress(request: Request, header: string): string | null {
+  const value = request.headers.get(header);
+  const first = value?.split(",")[0].trim();
+  return first ? first.slice(0, 100) : null;
 }

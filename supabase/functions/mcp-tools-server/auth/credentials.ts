@@ -4,7 +4,19 @@ import { ApiError } from "../lib/api_error.ts";
 
 /** Supabase's own credentials (JWTs, sb_ keys) that a gateway or supabase-js may add. */
 const PLATFORM_TOKEN = /^(eyJ[\w-]*\.[\w-]*\.[\w-]*|sb_(publishable|secret)_\S+)$/;
-const QUERY_CREDENTIALS = ["api_key", "apikey", "key", "token", "access_token"];
+/** Query names refused, compared lowercase without - and _ (API_KEY, apiKey, x-api-key, …). */
+const QUERY_CREDENTIALS = new Set([
+  "apikey",
+  "key",
+  "token",
+  "accesstoken",
+  "auth",
+  "authorization",
+  "bearer",
+  "xapikey",
+  "secret",
+]);
+const normalizedName = (name: string) => name.toLowerCase().replace(/[-_]/g, "");
 
 /** The key, well-formed (see api_key.ts), or an ApiError; anything else is refused without a lookup. */
 export function readApiKey(request: Request): ParsedKey {
@@ -72,7 +84,10 @@ function refuseCredentialsInUrl(url: string): void {
   const query = url.indexOf("?");
   if (query === -1) return;
   const params = new URLSearchParams(url.slice(query + 1));
-  const found = QUERY_CREDENTIALS.find((name) => params.has(name));
+  // By name, whatever its spelling, and by value: one of our keys under any name.
+  const found = [...params].find(([name, value]) =>
+    QUERY_CREDENTIALS.has(normalizedName(name)) || value.trim().startsWith("mcpk_")
+  )?.[0];
   if (found) {
     throw new ApiError(
       "CREDENTIALS_IN_URL",

@@ -10,6 +10,8 @@ import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import type { McpFront } from "../mcp/front.ts";
 import type { ServerCache } from "../mcp/server_cache.ts";
+import { rpcErrorResponse } from "../mcp/protocol/jsonrpc.ts";
+import { readBoundedBody } from "./body.ts";
 import { cors } from "./cors.ts";
 import { ApiError, apiErrorResponse } from "./errors.ts";
 import { checkOrigin } from "./origin.ts";
@@ -87,8 +89,10 @@ export function createHttpApp(deps: HttpDeps): Hono {
           { allow: "POST, OPTIONS" },
         );
       }
+      const body = await readBoundedBody(c.req.raw);
+      if ("refused" in body) return rpcErrorResponse(null, body.refused);
       const server = servers.serverFor(caller.toolSet);
-      return front.handle(c.req.raw, await c.req.text(), caller, server);
+      return front.handle(c.req.raw, body.text, caller, server);
     },
   );
 
@@ -102,8 +106,15 @@ export function createHttpApp(deps: HttpDeps): Hono {
 
   app.notFound(() => notFound());
 
-  app.onError((err) => {
+  app.onError((err, c) => {
     if (err instanceof ApiError) return apiErrorResponse(err);
+    // A client that went away mid-body is not a failure of ours.
+    if (c.req.raw.signal.aborted) {
+      log.info("client_disconnected", { error: err });
+      return apiErrorResponse(
+        new ApiError("REQUEST_ABORTED", "The connection closed before the request body arrived."),
+      );
+    }
     const ref = crypto.randomUUID();
     log.error("request_failed", { ref, error: err });
     return apiErrorResponse(

@@ -3,7 +3,7 @@
  * and every answer, errors included, tells the browser it may read it.
  */
 import type { MiddlewareHandler } from "hono";
-import { isOriginAllowed, type OriginPolicy } from "./origin.ts";
+import { isOriginAllowed, originNotAllowed, type OriginPolicy } from "./origin.ts";
 
 const ALLOWED_HEADERS = [
   "authorization",
@@ -32,7 +32,8 @@ export function cors(policy: OriginPolicy): MiddlewareHandler {
     const allowed = origin !== null && isOriginAllowed(origin, policy);
     if (c.req.method === "OPTIONS") {
       if (origin === null) return c.body(null, 204, { allow: "POST, OPTIONS" });
-      if (!allowed) return c.body(null, 403);
+      // A refusal like any other: JSON with its code (the browser shows it in the console).
+      if (!allowed) throw originNotAllowed(origin);
       return c.body(null, 204, {
         "access-control-allow-origin": origin,
         "access-control-allow-methods": "POST, GET, DELETE, OPTIONS",

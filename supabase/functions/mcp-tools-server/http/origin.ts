@@ -31,15 +31,17 @@ function requestHost(headers: Headers): string | null {
   return headers.get("x-forwarded-host") ?? headers.get("host");
 }
 
+export function originNotAllowed(origin: string | null): ApiError {
+  return new ApiError(
+    "ORIGIN_NOT_ALLOWED",
+    `Requests from the web origin ${origin} are not allowed. ` +
+      "An admin can allow it with MCP_ALLOWED_ORIGINS.",
+  );
+}
+
 export function checkOrigin(request: Request, policy: OriginPolicy): void {
   const origin = request.headers.get("origin");
-  if (!isOriginAllowed(origin, policy)) {
-    throw new ApiError(
-      "ORIGIN_NOT_ALLOWED",
-      `Requests from the web origin ${origin} are not allowed. ` +
-        "An admin can allow it with MCP_ALLOWED_ORIGINS.",
-    );
-  }
+  if (!isOriginAllowed(origin, policy)) throw originNotAllowed(origin);
   if (policy.allowedHosts.length === 0) return;
   const host = requestHost(request.headers)?.toLowerCase() ?? null;
   if (host === null || !policy.allowedHosts.includes(host)) {

@@ -11,7 +11,10 @@ export const ERROR_CODES = {
   KEY_EXPIRED: [403, "the key's `expires_at` has passed"],
   TENANT_DISABLED: [403, "the tenant's status is `disabled`"],
   AMBIGUOUS_CREDENTIALS: [400, "two different keys, or a key header repeated"],
-  CREDENTIALS_IN_URL: [400, "a key in the query string (`api_key`, `token`, …)"],
+  CREDENTIALS_IN_URL: [
+    400,
+    "a key in the query string: `api_key`, `API_KEY`, `apiKey`, `x-api-key`, `token`, `auth`, … or any `mcpk_` value",
+  ],
   ORIGIN_NOT_ALLOWED: [
     403,
     "a browser `Origin` that is neither local nor in `MCP_ALLOWED_ORIGINS`",
@@ -19,6 +22,14 @@ export const ERROR_CODES = {
   HOST_NOT_ALLOWED: [403, "`MCP_ALLOWED_HOSTS` is set and the request names another host"],
   METHOD_NOT_ALLOWED: [405, "GET or DELETE on `/mcp` (no sessions, no GET stream); `Allow` header"],
   PAYLOAD_TOO_LARGE: [413, "body over `MAX_BODY_BYTES`"],
+  REQUEST_ABORTED: [
+    400,
+    "the client closed the connection before its body arrived (nobody reads it; logged as info)",
+  ],
+  TOO_MANY_FAILED_KEYS: [
+    429,
+    "too many unknown or damaged keys from one client address, or tries at one key id; `Retry-After`",
+  ],
   NOT_FOUND: [404, "any path but `/mcp`, `/health` (and `/metrics` with its token)"],
   STORE_UNAVAILABLE: [503, "the database can't be reached in `STORE_TIMEOUT_MS`; `Retry-After`"],
   INTERNAL_ERROR: [500, "a bug on our side; the body carries a `reference` found in the logs"],

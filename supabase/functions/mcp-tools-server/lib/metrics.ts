@@ -7,6 +7,10 @@ export interface Metrics {
   /** Keys turned away by their checksum, without a lookup. */
   keysRefusedUnchecked: number;
   keyCacheHits: number;
+  /** Requests served a resolved key past its TTL because the store was unreachable. */
+  staleKeysServed: number;
+  /** Requests refused by a key-failure budget, without a lookup. */
+  keyGuessesThrottled: number;
   serverBuilds: number;
   serverCacheHits: number;
   serverEvictions: number;
@@ -19,6 +23,8 @@ export function createMetrics(): Metrics {
     storeErrors: 0,
     keysRefusedUnchecked: 0,
     keyCacheHits: 0,
+    staleKeysServed: 0,
+    keyGuessesThrottled: 0,
     serverBuilds: 0,
     serverCacheHits: 0,
     serverEvictions: 0,

@@ -7,7 +7,7 @@
 import { type Ctx, McpServer, RpcError, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
 import type { Logger } from "../lib/log.ts";
-import type { ToolSet } from "../tools/catalog.ts";
+import type { LeftOutTool, ToolSet } from "../tools/catalog.ts";
 import {
   type ToolCallContext,
   type ToolDefinition,
@@ -55,24 +55,29 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): ToolServer {
   });
 
   const byName = new Map<string, ServedTool>();
+  const leftOut = new Map<string, string>(toolSet.leftOut.map((t) => [t.name, t.reason]));
   for (const tool of toolSet.tools) {
-    // Plain JSON Schemas: listed as they are, while arguments are validated in runTool so that a
-    // failure becomes a result the model can act on rather than a protocol error.
-    const inputSchema = tool.inputJsonSchema ?? jsonSchema(tool.input, "input");
-    byName.set(tool.name, { definition: tool, mirroredParams: mirroredParams(inputSchema) });
-    server.tool(tool.name, {
-      title: tool.title,
-      description: tool.description,
-      annotations: tool.annotations,
-      inputSchema,
-      outputSchema: tool.output ? jsonSchema(tool.output, "output") : undefined,
-      // mcp-lite's content types lag the spec (embedded resources); results pass through as is.
-      handler: (args: unknown, ctx: Ctx) => runTool(tool, args, ctx, deps) as Promise<never>,
+    // One tool's schema that can't be published must not take the others down with it.
+    try {
+      registerTool(server, tool, byName, deps);
+    } catch (err) {
+      byName.delete(tool.name);
+      leftOut.set(tool.name, `its schema can't be published: ${(err as Error).message}`);
+    }
+  }
+  if (leftOut.size > 0) {
+    // Once per build: a server is built once per tool set, whatever the number of keys using it.
+    log.error("tools_left_out", {
+      tools: [...leftOut].map(([name, reason]): LeftOutTool => ({ name, reason })),
     });
+    server.use(answerLeftOut(leftOut));
+  }
+  for (const [name, reason] of leftOut) {
+    byName.set(name, { definition: leftOutDefinition(name, reason), mirroredParams: [] });
   }
 
   const handler = new StreamableHttpTransport().bind(server);
-  const scopes = [...toolSet.names];
+  const scopes = [...toolSet.names, ...leftOut.keys()];
   return {
     toolSet,
     tool: (name) => byName.get(name),
@@ -80,6 +85,65 @@ export function buildServer(toolSet: ToolSet, deps: ServerDeps): ToolServer {
       handler(new Request(url, { method: "POST", headers: JSON_ONLY, body }), {
         authInfo: { token: scope.caller.label, scopes, extra: scope.toExtra() },
       }),
+  };
+}
+
+function registerTool(
+  server: McpServer,
+  tool: ToolDefinition,
+  byName: Map<string, ServedTool>,
+  deps: ServerDeps,
+): void {
+  // Plain JSON Schemas: listed as they are, while arguments are validated in runTool so that a
+  // failure becomes a result the model can act on rather than a protocol error.
+  const inputSchema = tool.inputJsonSchema ?? jsonSchema(tool.input, "input");
+  const outputSchema = tool.output ? jsonSchema(tool.output, "output") : undefined;
+  byName.set(tool.name, { definition: tool, mirroredParams: mirroredParams(inputSchema) });
+  server.tool(tool.name, {
+    title: tool.title,
+    description: tool.description,
+    annotations: tool.annotations,
+    inputSchema,
+    outputSchema,
+    // mcp-lite's content types lag the spec (embedded resources); results pass through as is.
+    handler: (args: unknown, ctx: Ctx) => runTool(tool, args, ctx, deps) as Promise<never>,
+  });
+}
+
+/**
+ * A call to an enabled tool that was left out is answered here, as a tool error naming the
+ * reason: the agent learns the tool is broken, not that it does not exist.
+ */
+function answerLeftOut(leftOut: ReadonlyMap<string, string>) {
+  return async (ctx: Ctx, next: () => Promise<void>) => {
+    const request = ctx.request as { method?: string; params?: { name?: unknown } };
+    const name = request.method === "tools/call" ? request.params?.name : undefined;
+    const reason = typeof name === "string" ? leftOut.get(name) : undefined;
+    const scope = RequestScope.from(ctx.authInfo);
+    if (reason === undefined || ctx.requestId === undefined || !scope) return await next();
+    const { toolSet } = scope.caller;
+    const enabled = toolSet.names.includes(name as string) ||
+      toolSet.leftOut.some((t) => t.name === name);
+    const text = enabled
+      ? `The tool "${name}" is enabled but can't be served: ${reason}. ` +
+        "Ask an admin to fix its definition; the other tools work."
+      : `Tool "${name}" is not enabled for this API key.`;
+    ctx.response = {
+      jsonrpc: "2.0",
+      id: ctx.requestId,
+      result: errorResult(text),
+    } as unknown as typeof ctx.response;
+  };
+}
+
+/** Stands in for a left-out tool so the front routes its calls here; never run. */
+function leftOutDefinition(name: string, reason: string): ToolDefinition {
+  return {
+    name,
+    family: "left_out",
+    description: reason,
+    input: z.unknown(),
+    run: () => errorResult(reason),
   };
 }
 

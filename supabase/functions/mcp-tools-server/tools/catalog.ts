@@ -16,6 +16,13 @@ export interface ToolSet {
   fingerprint: string;
   /** The definitions served, in `names` order. */
   tools: readonly ToolDefinition[];
+  /** Enabled tools this deployment can't serve, and why: not listed; calling one says why. */
+  leftOut: readonly LeftOutTool[];
+}
+
+export interface LeftOutTool {
+  name: string;
+  reason: string;
 }
 
 /** Built definitions are reused until a version changes; an isolate sees few distinct versions. */
@@ -24,7 +31,7 @@ const MEMO_LIMIT = 10_000;
 export class ToolCatalog {
   readonly #code = new Map<string, ToolDefinition>();
   readonly #data = new Map<string, DataFamily>();
-  readonly #built = new Map<string, ToolDefinition>();
+  readonly #built = new Map<string, ToolDefinition | Error>();
 
   constructor(families: readonly ToolFamily[]) {
     for (const family of families) {
@@ -54,38 +61,50 @@ export class ToolCatalog {
   toolSet(rows: readonly CatalogRow[]): { toolSet: ToolSet; problems: string[] } {
     const byName = new Map<string, CatalogRow>();
     for (const row of rows) byName.set(row.name, row);
-    const problems: string[] = [];
+    const leftOut: LeftOutTool[] = [];
     const tools: ToolDefinition[] = [];
     const keys: string[] = [];
     for (const name of [...byName.keys()].sort()) {
       const row = byName.get(name)!;
-      try {
-        tools.push(this.#definition(row));
+      const built = this.#definition(row);
+      if (built instanceof Error) {
+        leftOut.push({ name, reason: built.message });
+        keys.push(`${name}@${row.version}!`);
+      } else {
+        tools.push(built);
         keys.push(`${name}@${row.version}`);
-      } catch (err) {
-        problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
     return {
-      toolSet: { names: tools.map((tool) => tool.name), fingerprint: keys.join(","), tools },
-      problems,
+      toolSet: {
+        names: tools.map((tool) => tool.name),
+        fingerprint: keys.join(","),
+        tools,
+        leftOut,
+      },
+      problems: leftOut.map(({ name, reason }) => `${name}: ${reason}`),
     };
   }
 
-  #definition(row: CatalogRow): ToolDefinition {
+  /** The tool, or why it can't be served; both remembered until the row's version changes. */
+  #definition(row: CatalogRow): ToolDefinition | Error {
     const key = `${row.family}/${row.name}@${row.version}`;
     const cached = this.#built.get(key);
     if (cached) return cached;
-    let tool: ToolDefinition;
+    let tool: ToolDefinition | Error;
     const code = this.#code.get(row.name);
     const data = this.#data.get(row.family);
-    if (code && code.family === row.family) {
-      // The catalog's description is what agents see, so admins can reword it without a deploy.
-      tool = { ...code, description: row.description };
-    } else if (data) {
-      tool = { ...data.build(row), name: row.name, family: row.family };
-    } else {
-      throw new Error(`no ${row.family} tool of this name in this deployment`);
+    try {
+      if (code && code.family === row.family) {
+        // The catalog's description is what agents see, so admins can reword it without a deploy.
+        tool = { ...code, description: row.description };
+      } else if (data) {
+        tool = { ...data.build(row), name: row.name, family: row.family };
+      } else {
+        tool = new Error(`no ${row.family} tool of this name in this deployment`);
+      }
+    } catch (err) {
+      tool = err instanceof Error ? err : new Error(String(err));
     }
     if (this.#built.size >= MEMO_LIMIT) this.#built.clear();
     this.#built.set(key, tool);

@@ -99,6 +99,10 @@ function v6Reason(g: number[]): string | null {
   // ::ffff:a.b.c.d (mapped), ::a.b.c.d (compatible), 64:ff9b::a.b.c.d (NAT64): judge the IPv4.
   if (prefixZero(5) && g[5] === 0xffff) return mapped(embedded(6, 7), "an IPv4-mapped");
   if (prefixZero(6)) return mapped(embedded(6, 7), "an IPv4-compatible");
+  // ::ffff:0:a.b.c.d (IPv4-translated, SIIT) reaches the IPv4 address just the same.
+  if (prefixZero(4) && g[4] === 0xffff && g[5] === 0) {
+    return mapped(embedded(6, 7), "an IPv4-translated");
+  }
   if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) {
     return mapped(embedded(6, 7), "a NAT64");
   }

@@ -1,4 +1,5 @@
 /** JSON-RPC messages as the front sees them, and the errors it answers with. */
+import { boundsMessage, exceededJsonLimit } from "./json_bounds.ts";
 import { RPC_ERROR } from "./versions.ts";
 
 export type RequestId = string | number;
@@ -33,8 +34,13 @@ export function invalidParams(status: 200 | 400, message: string): ProtocolError
   return new ProtocolError(status, RPC_ERROR.INVALID_PARAMS, message);
 }
 
-/** Parses one JSON-RPC message; batches and malformed bodies are refused. */
+/** Parses one JSON-RPC message; batches, malformed and oversized bodies are refused. */
 export function parseMessage(body: string): Message {
+  // Before parsing: the bounds are what keeps a hostile body cheap.
+  const exceeded = exceededJsonLimit(body);
+  if (exceeded) {
+    throw invalidRequest(boundsMessage(exceeded));
+  }
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -58,6 +64,12 @@ export function parseMessage(body: string): Message {
   if (id === undefined) return { kind: "notification", method };
   if (typeof id !== "string" && typeof id !== "number") {
     throw invalidRequest('A request "id" must be a string or a number.');
+  }
+  // 1e400 parses as Infinity, which JSON can't carry back: the answer's id would be null.
+  if (typeof id === "number" && !Number.isFinite(id)) {
+    throw invalidRequest(
+      'The request "id" is a number too large to echo back. Use a string or a smaller number.',
+    );
   }
   return { kind: "request", id, method, params };
 }

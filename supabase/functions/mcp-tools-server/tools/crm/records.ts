@@ -34,6 +34,7 @@ export function crmRecords(
 ): CrmRecords {
   const { db } = services;
   const call = async (fn: string, args: Json) => {
+    refuseIllFormedText(args);
     try {
       return await db.call(fn, { p_tenant_id: tenant.id, ...args }) as Json;
     } catch (err) {
@@ -69,6 +70,26 @@ export function crmRecords(
     addNote: (entity, id, body) =>
       call("crm_add_note", { p_entity: entity, p_id: id, p_body: body }),
   };
+}
+
+/** An unpaired UTF-16 surrogate: JSON can escape it, but no database text can hold it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function refuseIllFormedText(value: unknown, path = ""): void {
+  if (typeof value === "string") {
+    if (LONE_SURROGATE.test(value)) {
+      throw new ToolError(
+        `The text of ${path.replace(/^p_(fields\.)?/, "") || "an argument"} holds an unpaired ` +
+          "UTF-16 surrogate (half of an emoji or other character); send well-formed Unicode text.",
+      );
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => refuseIllFormedText(item, `${path}[${i}]`));
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      refuseIllFormedText(item, path ? `${path}.${key}` : key);
+    }
+  }
 }
 
 /**

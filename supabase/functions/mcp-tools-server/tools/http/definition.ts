@@ -10,6 +10,7 @@
  * cases.
  */
 import { z } from "zod";
+import { compileInputSchema, inputSchemaProblems } from "./input_schema.ts";
 
 export const ARGUMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
@@ -154,11 +155,16 @@ export function parseHttpDefinition(toolName: string, raw: unknown): ParsedDefin
     }
   }
 
+  // Keywords and limits first: building a validator from a hostile schema is itself work.
+  const schemaProblems = inputSchemaProblems(definition.input_schema);
+  problems.push(...schemaProblems);
   let input: z.ZodType | undefined;
-  try {
-    input = z.fromJSONSchema(definition.input_schema as Parameters<typeof z.fromJSONSchema>[0]);
-  } catch (err) {
-    problems.push(`input_schema is not a usable JSON Schema: ${(err as Error).message}`);
+  if (schemaProblems.length === 0) {
+    try {
+      input = compileInputSchema(definition.input_schema);
+    } catch (err) {
+      problems.push(`input_schema is not a usable JSON Schema: ${(err as Error).message}`);
+    }
   }
   if (problems.length > 0 || !input) throw new DefinitionError(toolName, problems);
   return { definition, input };

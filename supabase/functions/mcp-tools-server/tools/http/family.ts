@@ -23,6 +23,8 @@ export function buildHttpTool(row: CatalogRow): ToolDefinition {
     description: row.description,
     annotations: { openWorldHint: true, ...definition.annotations },
     input,
+    // Published as the admin wrote it; `input` validates the same rules (patterns on RE2JS).
+    inputJsonSchema: definition.input_schema,
     async run(args, call): Promise<ToolResult> {
       const { upstreamFetch, tenantSecrets } = call.services;
       const config = readTenantUpstream(call.tenant.config);
@@ -71,16 +73,21 @@ export function buildHttpTool(row: CatalogRow): ToolDefinition {
   };
 }
 
-/** Each secret in the forms it may come back in: raw, URL-encoded, as the header sent. */
+/**
+ * Each secret in the forms it may come back in: raw, URL-encoded, as the header sent, and that
+ * header's credential without its scheme (Basic's base64 of user:secret is echoed on its own).
+ */
 function redactionValues(
   secrets: ReadonlyMap<string, string>,
   sent: { headers: Headers; credentialHeaders: string[] },
 ): string[] {
   const values = [...secrets.values()];
+  const headers = sent.credentialHeaders.map((name) => sent.headers.get(name) ?? "");
   return [
     ...values,
     ...values.map((value) => encodeURIComponent(value)),
-    ...sent.credentialHeaders.map((name) => sent.headers.get(name) ?? ""),
+    ...headers,
+    ...headers.map((value) => /^[A-Za-z]+ +(\S{8,})$/.exec(value)?.[1] ?? ""),
   ];
 }
 

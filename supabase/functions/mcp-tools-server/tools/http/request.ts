@@ -57,6 +57,15 @@ export function planRequest(
         `The argument "${name}" can't contain line breaks (it is sent as a header).`,
       );
     }
+    // Header values are bytes; fetch refuses characters beyond Latin-1 with a bare TypeError.
+    const outside = /[^\t\x20-\x7e\x80-\xff]/.exec(text);
+    if (outside) {
+      throw new ToolError(
+        `The argument "${name}" is sent as the ${header} header, which can carry only ` +
+          `Latin-1 text; it holds "${outside[0]}". Send it without such characters ` +
+          "(e.g. percent-encoded) if the API accepts that.",
+      );
+    }
     headers.set(header, text);
   }
   let body: string | undefined;

@@ -28,15 +28,19 @@ export function trimText(text: string, maxChars: number): string {
   return `${text.slice(0, maxChars)}\n… [truncated: ${text.length - maxChars} more characters]`;
 }
 
-function redactValue(value: unknown, redact: Redact): unknown {
+/** Deeper JSON is returned as text: walking it would exhaust the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+class TooDeep extends Error {}
+
+function redactValue(value: unknown, redact: Redact, depth = 0): unknown {
   if (typeof value === "string") return redact(value);
-  if (Array.isArray(value)) return value.map((v) => redactValue(v, redact));
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [redact(k), redactValue(v, redact)]),
-    );
-  }
-  return value;
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_JSON_DEPTH) throw new TooDeep();
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, redact, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [redact(k), redactValue(v, redact, depth + 1)]),
+  );
 }
 
 function isJsonType(contentType: string): boolean {
@@ -71,9 +75,20 @@ export function toToolResult(
   const contentType = response.headers.get("content-type") ?? "";
   if (type === "json" || (type === "auto" && isJsonType(contentType))) {
     let value: unknown;
+    let clean: unknown;
     try {
       value = JSON.parse(text);
-    } catch {
+      clean = redactValue(value, redact);
+    } catch (err) {
+      if (err instanceof TooDeep || err instanceof RangeError) {
+        return {
+          content: [{
+            type: "text",
+            text: `The upstream API answered HTTP ${status} with JSON nested deeper than ` +
+              `${MAX_JSON_DEPTH} levels; as text: ${trimText(redact(text), max_chars)}`,
+          }],
+        };
+      }
       return {
         content: [{
           type: "text",
@@ -84,7 +99,6 @@ export function toToolResult(
         isError: true,
       };
     }
-    const clean = redactValue(value, redact);
     const structured = clean && typeof clean === "object" && !Array.isArray(clean)
       ? clean as Record<string, unknown>
       : { result: clean };

@@ -1,0 +1,122 @@
+/**
+ * A tool can only fail itself: a definition the function can't serve is refused (the same table
+ * the database refuses, see tests/integration/contracts_test.ts), and one that reaches the
+ * function anyway is left out of tools/list, logged once per server build, and answers a call
+ * with an isError result, while the tenant's other tools keep working.
+ */
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { z } from "zod";
+import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";
+import { defineTool } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
+import { parseHttpDefinition } from "../../supabase/functions/mcp-tools-server/tools/http/definition.ts";
+import { httpFamily } from "../../supabase/functions/mcp-tools-server/tools/http/family.ts";
+import {
+  HOSTILE_DEFINITIONS,
+  USABLE_DEFINITIONS,
+  withArgument,
+} from "../support/hostile_definitions.ts";
+import { capturingLogger } from "../support/log_capture.ts";
+import { MemoryTenants, unitApp } from "../support/memory_tenants.ts";
+import { callTool, listTools, post, toolNames } from "../support/mcp_client.ts";
+
+function verdict(definition: unknown): string | null {
+  try {
+    parseHttpDefinition("t", definition);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+Deno.test("tool isolation: every hostile definition is refused with its reason", () => {
+  const accepted = HOSTILE_DEFINITIONS.filter(([, d]) => verdict(d) === null).map(([w]) => w);
+  deepStrictEqual(accepted, []);
+  match(verdict(HOSTILE_DEFINITIONS[0][1])!, /multipleOf must be a number more than 0/);
+  match(verdict(withArgument({ type: "string", pattern: "^(a)\\1$" }))!, /back-reference/);
+  match(verdict(withArgument({ allOf: [] }))!, /keyword "allOf" is not supported/);
+});
+
+Deno.test("tool isolation: usable definitions are accepted", () => {
+  const refused = USABLE_DEFINITIONS.map(([w, d]) => [w, verdict(d)]).filter(([, v]) => v);
+  deepStrictEqual(refused, []);
+});
+
+Deno.test("tool isolation: patterns match in linear time (RE2JS), and still apply", () => {
+  const { input } = parseHttpDefinition(
+    "t",
+    withArgument({ type: "string", pattern: "^(a+)+$" }),
+  );
+  // 2^60 steps on a backtracking engine: this test would never finish.
+  equal(input.safeParse({ q: "a".repeat(60) + "b" }).success, false);
+  equal(input.safeParse({ q: "a".repeat(60) }).success, true);
+  const nested = parseHttpDefinition(
+    "t",
+    withArgument({
+      type: "object",
+      properties: { a: { type: "string", pattern: "^[a-z]+$" } },
+      additionalProperties: { type: "string", pattern: "^[0-9]+$" },
+    }),
+  ).input;
+  equal(nested.safeParse({ q: { a: "abc", n: "123" } }).success, true);
+  const bad = nested.safeParse({ q: { a: "ABC", n: "x" } });
+  equal(bad.success, false);
+  deepStrictEqual(bad.error!.issues.map((i) => i.path.join(".")).sort(), ["q.a", "q.n"]);
+});
+
+const httpRow = (name: string, definition: unknown) => ({
+  name,
+  family: "http",
+  version: 1,
+  description: `${name} (test)`,
+  definition,
+});
+
+Deno.test("tool isolation: a definition that slipped through is left out, logged once per build, and answers isError", async () => {
+  const tenants = new MemoryTenants();
+  tenants.addRow(httpRow("broken_search", withArgument({ type: "number", multipleOf: 0 })));
+  const log = capturingLogger();
+  const app = unitApp(tenants, { log });
+  const a = await tenants.add(["echo", "tenant_info", "broken_search"]);
+  const b = await tenants.add(["echo", "tenant_info", "broken_search"]);
+  for (const key of [a.key, b.key, a.key]) {
+    const list = await post(app, listTools(), { key });
+    equal(list.status, 200);
+    deepStrictEqual(toolNames(list), ["echo", "tenant_info"]);
+    const info = await post(app, callTool("tenant_info"), { key });
+    equal(info.status, 200);
+    ok(!info.body.result.isError);
+    const echo = await post(app, callTool("echo", { text: "hi" }), { key });
+    equal(echo.body.result.content[0].text, "hi");
+    const broken = await post(app, callTool("broken_search", { q: 1 }), { key });
+    equal(broken.status, 200);
+    equal(broken.body.result.isError, true);
+    match(broken.body.result.content[0].text, /"broken_search" is enabled but can't be served/);
+    match(broken.body.result.content[0].text, /multipleOf must be a number more than 0/);
+  }
+  const logged = log.named("tools_left_out");
+  equal(logged.length, 1, "one server for both keys' tool set, so one log line");
+  match(JSON.stringify(logged[0].fields), /broken_search/);
+});
+
+Deno.test("tool isolation: a schema that can't be published leaves out only that tool", async () => {
+  const unpublishable = defineTool({
+    name: "big_numbers",
+    family: "extra",
+    description: "takes a bigint, which JSON Schema can't express",
+    input: z.object({ n: z.bigint() }),
+    run: () => ({ content: [{ type: "text", text: "never" }] }),
+  });
+  const families = [builtinTools, [unpublishable], httpFamily];
+  const tenants = new MemoryTenants(families);
+  const log = capturingLogger();
+  const app = unitApp(tenants, { families, log });
+  const t = await tenants.add(["echo", "big_numbers"]);
+  deepStrictEqual(toolNames(await post(app, listTools(), { key: t.key })), ["echo"]);
+  const call = await post(app, callTool("big_numbers", { n: 1 }), { key: t.key });
+  equal(call.body.result.isError, true);
+  match(call.body.result.content[0].text, /schema can't be published: BigInt/);
+  equal(log.named("tools_left_out").length, 1);
+  const other = await tenants.add(["echo"]);
+  const call2 = await post(app, callTool("big_numbers", { n: 1 }), { key: other.key });
+  match(JSON.stringify(call2.body), /Unknown tool|not enabled/);
+});
