@@ -7,6 +7,8 @@ import { FUNCTION_NAME } from "./lib/function.ts";
 export interface GatewayOptions {
   postgrestUrl: string;
   functionUrl: string;
+  /** Supabase Auth (locally its stand-in, scripts/auth_standin.ts); absent: no /auth/v1. */
+  authUrl?: string;
 }
 
 const HOP_BY_HOP = [
@@ -68,6 +70,16 @@ export function createGateway(opts: GatewayOptions): Hono {
     forward(req, opts.functionUrl, new URL(req.url).pathname.slice("/functions/v1".length));
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  const authUrl = opts.authUrl;
+  if (authUrl) {
+    const auth = (req: Request) => forward(req, authUrl, new URL(req.url).pathname);
+    app.all("/auth/v1/*", (c) => auth(c.req.raw));
+    // RFC 8414 discovery for the issuer <origin>/auth/v1, served at the origin's root as Supabase does.
+    app.get(
+      "/.well-known/oauth-authorization-server/auth/v1",
+      (c) => forward(c.req.raw, authUrl, "/auth/v1/.well-known/oauth-authorization-server"),
+    );
+  }
   app.all("/rest/v1", (c) => rest(c.req.raw));
   app.all("/rest/v1/*", (c) => rest(c.req.raw));
   app.all(`/functions/v1/${FUNCTION_NAME}`, (c) => fn(c.req.raw));
@@ -89,6 +101,7 @@ if (import.meta.main) {
   const app = createGateway({
     postgrestUrl: env("POSTGREST_URL"),
     functionUrl: env("FUNCTION_URL"),
+    authUrl: Deno.env.get("AUTH_URL") || undefined,
   });
   Deno.serve({ hostname: "127.0.0.1", port: Number(env("GATEWAY_PORT")) }, app.fetch);
 }

@@ -31,6 +31,7 @@ begin
     'key_prefix', v_key.display_prefix,
     'expires_at', v_key.expires_at,
     'revoked_at', v_key.revoked_at,
+    'allowed_tools', to_jsonb(v_key.allowed_tools),
     'tenant', jsonb_build_object(
       'id', v_tenant.id,
       'slug', v_tenant.slug,
@@ -208,7 +209,9 @@ begin
   v_issued := public.issue_api_key(
     (select slug from public.tenants where id = v_old.tenant_id), v_old.label, p_expires_at);
   select id into v_new_id from public.api_keys where key_id = v_issued ->> 'key_id';
-  update public.api_keys set replaces = v_old.id where id = v_new_id;
+  -- The replacement may use what the old key could, no more.
+  update public.api_keys set replaces = v_old.id, allowed_tools = v_old.allowed_tools
+  where id = v_new_id;
   update public.api_keys
   set expires_at = least(coalesce(expires_at, 'infinity'), p_old_key_expires_at)
   where id = v_old.id

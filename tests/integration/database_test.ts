@@ -148,6 +148,7 @@ Deno.test("no table, view, sequence or function in public is open to anon or aut
 
 /** The RPC surface: what the function, `deno task admin` and the secrets admin call. */
 const PUBLIC_RPCS = [
+  "add_member",
   "create_tenant",
   "crm_add_note",
   "crm_create",
@@ -155,26 +156,37 @@ const PUBLIC_RPCS = [
   "crm_search",
   "crm_set_archived",
   "crm_update",
+  "custom_access_token_hook",
   "delete_tenant_secret",
   "disable_tools",
   "enable_tools",
   "get_tenant",
   "issue_api_key",
   "list_api_keys",
+  "list_members",
   "list_tenants",
   "list_tools",
+  "remove_member",
   "resolve_api_key",
+  "resolve_member",
   "resolve_tenant_secrets",
   "revoke_api_key",
   "rotate_api_key",
   "set_enabled_tools",
+  "set_key_tools",
   "set_tenant_config",
   "set_tenant_secret",
   "set_tenant_status",
 ];
-/** The only functions that may run with their owner's rights: they touch secret values. */
+/**
+ * The only functions that may run with their owner's rights: they touch secret values, read
+ * auth.users (only Supabase Auth's roles may), or run inside a signup as Supabase Auth's role.
+ */
 const DEFINERS = [
+  "private.create_personal_tenant()",
+  "private.member_view(tenant_members)",
   "private.tenant_secrets_drop_vault_secret()",
+  "private.user_by_ref(text)",
   "public.delete_tenant_secret(text,text)",
   "public.resolve_tenant_secrets(uuid,text[],text)",
   "public.set_tenant_secret(text,text,text,text)",
@@ -206,7 +218,7 @@ Deno.test("service_role reaches no helper through PostgREST: every private funct
   }
 });
 
-Deno.test("only the functions touching secret values are security definer", async () => {
+Deno.test("only the functions touching secrets or auth.users are security definer", async () => {
   const definers = await stack.psql(
     `select string_agg(format('%s.%s(%s)', p.pronamespace::regnamespace,
       p.proname, replace(oidvectortypes(p.proargtypes), ', ', ',')), ' ' order by 1)

@@ -131,7 +131,9 @@ export class Authenticator {
 
   #toCaller(record: KeyRecord): Caller {
     const { tenant } = record;
-    const { toolSet, problems } = this.deps.catalog.toolSet(tenant.tools);
+    const { toolSet, problems } = this.deps.catalog.toolSet(tenant.tools, {
+      only: record.allowedTools,
+    });
     if (problems.length > 0) {
       this.deps.log.error("tools_left_out", { tenant: tenant.slug, problems });
     }

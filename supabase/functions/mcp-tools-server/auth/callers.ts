@@ -1,0 +1,60 @@
+/**
+ * Which credential a request carries decides who checks it: an `mcpk_` API key (Authorization or
+ * x-api-key) goes to the key authenticator, a Supabase Auth access token (a JWT in Authorization)
+ * to the user authenticator when the deployment accepts user tokens. Either way the answer is a
+ * caller acting in one tenant, which must be the tenant the URL names when it names one.
+ */
+import type { Authenticator } from "./authenticator.ts";
+import type { UserAuthenticator } from "./user_authenticator.ts";
+import { looksLikeJwt } from "./user_token.ts";
+import { refuseCredentialsInUrl } from "./credentials.ts";
+import { ApiError } from "../lib/api_error.ts";
+import type { ToolSet } from "../tools/catalog.ts";
+import type { TenantContext } from "../tools/contract.ts";
+
+/** What the HTTP layer needs of any caller. */
+export interface AuthenticatedCaller {
+  label: string;
+  tenant: TenantContext;
+  toolSet: ToolSet;
+}
+
+export class Callers {
+  constructor(
+    private readonly keys: Authenticator,
+    /** Absent: the deployment accepts API keys only. */
+    private readonly users: UserAuthenticator | undefined,
+  ) {}
+
+  async authenticate(request: Request, tenantSlug?: string): Promise<AuthenticatedCaller> {
+    const token = userToken(request);
+    if (token !== undefined) {
+      refuseCredentialsInUrl(request.url);
+      if (!this.users) {
+        throw new ApiError(
+          "INVALID_API_KEY",
+          "This server accepts API keys (mcpk_…) only; signing in with a Supabase account is " +
+            "not enabled here. Send 'Authorization: Bearer <api key>'.",
+        );
+      }
+      return await this.users.authenticate(token, tenantSlug);
+    }
+    const caller = await this.keys.authenticate(request);
+    if (tenantSlug !== undefined && caller.tenant.slug !== tenantSlug) {
+      throw new ApiError(
+        "WRONG_TENANT",
+        `The API key ${caller.keyPrefix}… belongs to tenant "${caller.tenant.slug}", not ` +
+          `"${tenantSlug}". Use the URL of the key's own tenant, or …/mcp without a tenant.`,
+      );
+    }
+    return caller;
+  }
+}
+
+/** The bearer token when it is shaped like a JWT and no x-api-key rides beside it. */
+function userToken(request: Request): string | undefined {
+  // supabase-js sends its own JWT in Authorization and the API key in x-api-key: a key case.
+  if (request.headers.has("x-api-key")) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
+  return match && looksLikeJwt(match[1]) ? match[1] : undefined;
+}
