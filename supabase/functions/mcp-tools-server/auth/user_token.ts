@@ -59,7 +59,9 @@ export class UserTokenVerifier {
   readonly #algorithms: string[];
 
   constructor(private readonly options: UserTokenOptions) {
-    this.#algorithms = options.legacySecret ? [...ASYMMETRIC, "HS256"] : ASYMMETRIC;
+    // HS256 reaches the key getter, which refuses it unless a legacy secret is set: that way the
+    // refusal can say why.
+    this.#algorithms = [...ASYMMETRIC, "HS256"];
     let remote: JWTVerifyGetKey | undefined;
     const fetched: JWTVerifyGetKey = (header, token) => {
       remote ??= createRemoteJWKSet(new URL(options.jwksUrl), {
