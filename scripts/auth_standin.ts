@@ -208,8 +208,11 @@ export function createAuthStandIn(opts: AuthStandInOptions): Hono {
       redirect_uris: uris,
     };
     clients.set(client.client_id, client);
+    const { client_uri, logo_uri, ...rest } = client;
     return c.json({
-      ...client,
+      ...rest,
+      ...(client_uri ? { client_uri } : {}),
+      ...(logo_uri ? { logo_uri } : {}),
       client_id_issued_at: Math.floor(Date.now() / 1000),
       token_endpoint_auth_method: "none",
       grant_types: ["authorization_code", "refresh_token"],

@@ -26,8 +26,8 @@ export interface TenantRecord {
 export interface KeyRecord {
   keyId: string;
   keyPrefix: string;
-  /** The key's narrowing to some of the tenant's tools; null: all of them. */
-  allowedTools: readonly string[] | null;
+  /** The key's narrowing to some of the tenant's tools; null or absent: all of them. */
+  allowedTools?: readonly string[] | null;
   /** Epoch ms, or null for never. */
   expiresAt: number | null;
   revokedAt: number | null;

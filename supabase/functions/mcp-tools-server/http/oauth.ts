@@ -15,7 +15,10 @@ export const METADATA_PATH = "/.well-known/oauth-protected-resource";
 export function publicBase(config: Config, request: Request): string {
   if (config.userAuth.publicUrl) return config.userAuth.publicUrl;
   const url = new URL(request.url);
-  const host = request.headers.get("x-forwarded-host") ?? url.host;
+  const host = request.headers.get("x-forwarded-host");
+  // Behind Supabase's gateway the function's public path starts with /functions/v1; reached
+  // directly (a local process), the request's own origin is the public one.
+  if (!host) return `${url.origin}${BASE_PATH}`;
   const proto = request.headers.get("x-forwarded-proto") ?? url.protocol.replace(":", "");
   return `${proto}://${host}/functions/v1${BASE_PATH}`;
 }
