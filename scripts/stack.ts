@@ -224,7 +224,7 @@ function spawnGateway(
   return spawnChild({
     name: "gateway",
     cmd: Deno.execPath(),
-    args: ["run", "--no-prompt", "--allow-net", "--allow-env", GATEWAY_SCRIPT],
+    args: ["run", "--no-prompt", "--allow-net", "--allow-env", "--allow-read", GATEWAY_SCRIPT],
     // The repository's deno.json maps "hono" for the gateway.
     cwd: dirname(SCRIPTS_DIR),
     env: {
@@ -232,6 +232,7 @@ function spawnGateway(
       POSTGREST_URL: upstreams.postgrestUrl,
       FUNCTION_URL: upstreams.functionUrl,
       AUTH_URL: upstreams.authUrl,
+      CONSENT_DIR: join(dirs.runDir, "consent"),
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
     },
