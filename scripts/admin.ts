@@ -472,6 +472,10 @@ async function oauthToken(at: Target, email: string, password: string): Promise<
   const user = createClient(at.url, at.key, { auth: NO_SESSION });
   const signIn = await user.auth.signInWithPassword({ email, password });
   if (signIn.error) throw new AuthCommandError(signIn.error.message, signIn.error.code ?? "auth");
+  const details = await user.auth.oauth.getAuthorizationDetails(authorizationId);
+  if (details.error) {
+    throw new AuthCommandError(details.error.message, details.error.code ?? "oauth_error");
+  }
   const approved = await user.auth.oauth.approveAuthorization(authorizationId, {
     skipBrowserRedirect: true,
   });
