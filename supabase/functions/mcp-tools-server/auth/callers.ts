@@ -56,5 +56,18 @@ function userToken(request: Request): string | undefined {
   // supabase-js sends its own JWT in Authorization and the API key in x-api-key: a key case.
   if (request.headers.has("x-api-key")) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
-  return match && looksLikeJwt(match[1]) ? match[1] : undefined;
+  return match && looksLikeJwt(match[1]) && !isProjectApiKey(match[1]) ? match[1] : undefined;
+}
+
+/**
+ * The project's own legacy API keys (anon, service_role) are JWTs without a user: pasted by
+ * mistake, they get the API-key answer ("this looks like a Supabase key"), not a token refusal.
+ */
+function isProjectApiKey(jwt: string): boolean {
+  try {
+    const payload = JSON.parse(atob(jwt.split(".")[1].replaceAll("-", "+").replaceAll("_", "/")));
+    return payload?.sub === undefined && ["anon", "service_role"].includes(payload?.role);
+  } catch {
+    return false;
+  }
 }
