@@ -109,33 +109,6 @@ for each row execute function private.create_personal_tenant();
 
 -- The tenant a user acts in -------------------------------------------------------------------
 
--- The tenant as the function reads it: the same shape resolve_api_key returns.
-create or replace function private.tenant_payload(t public.tenants) returns jsonb
-language sql stable set search_path = '' as $$
-  select jsonb_build_object(
-    'id', t.id,
-    'slug', t.slug,
-    'name', t.name,
-    'status', t.status,
-    'config', t.config,
-    'enabled_tools', to_jsonb(t.enabled_tools),
-    'tools', coalesce((
-      select jsonb_agg(jsonb_build_object(
-        'name', c.name,
-        'family', c.family,
-        'version', c.version,
-        'description', c.description,
-        'definition', c.definition) order by c.name)
-      from public.tool_catalog c
-      where c.name = any (t.enabled_tools)
-        and (c.tenant_id is null or c.tenant_id = t.id)
-    ), '[]'::jsonb)
-  )
-$$;
-
-comment on function private.tenant_payload(public.tenants) is
-  'A tenant with the catalog rows of its enabled tools, as the function reads it.';
-
 -- The function's lookup for a user. p_tenant is a slug (from the URL) or a tenant id (from the
 -- token's tenant_id claim); null picks the user's only tenant. Without a membership in the chosen
 -- tenant the answer lists the user's tenants instead, so the function can say what to do.
@@ -305,7 +278,6 @@ comment on function public.set_key_tools(text, text[]) is
   'Admin: narrows a key to some of its tenant''s tools; null lifts the narrowing.';
 
 grant execute on function
-  private.tenant_payload(public.tenants),
   private.user_by_ref(text),
   private.member_view(public.tenant_members)
 to service_role;
