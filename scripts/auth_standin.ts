@@ -60,10 +60,12 @@ export function createAuthStandIn(opts: AuthStandInOptions): Hono {
   const clients = new Map<string, Client>();
   const authorizations = new Map<string, Authorization>();
   const lifetime = opts.tokenLifetimeS ?? 3600;
+  // As Supabase Auth does, everything runs as supabase_auth_admin: the hook, and signups (with
+  // the project's triggers on auth.users), so their privileges are tested as on a hosted project.
   const sql = (text: string, vars: Record<string, string> = {}) =>
     runPsql(opts.dbUrl, {
       args: Object.entries(vars).flatMap(([name, value]) => ["-v", `${name}=${value}`]),
-      stdin: text,
+      stdin: `set role supabase_auth_admin;\n${text}`,
     });
 
   const app = new Hono().basePath("/auth/v1");

@@ -121,3 +121,5 @@ create unique index if not exists users_email_partial_key on auth.users (email)
   where email is not null;
 grant usage on schema auth to supabase_auth_admin;
 grant all on auth.users to supabase_auth_admin;
+-- The local Auth stand-in hashes passwords with pgcrypto (GoTrue does it in Go).
+grant usage on schema extensions to supabase_auth_admin;
