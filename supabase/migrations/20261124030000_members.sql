@@ -75,6 +75,27 @@ create trigger signup_settings_touch_updated_at
 before update on public.signup_settings
 for each row execute function private.touch_updated_at();
 
+-- A bad default tool set would make every signup fail: refuse it when it is saved instead.
+create or replace function private.signup_settings_check() returns trigger
+language plpgsql set search_path = '' as $$
+declare
+  v_problem text := private.tenant_row_problem(gen_random_uuid(), new.default_tools, '{}'::jsonb);
+begin
+  if v_problem is not null then
+    raise exception 'Signup settings: the personal tenant''s %', v_problem
+      using errcode = 'check_violation',
+            hint = 'default_tools may name tools any tenant may enable that need no tenant config.';
+  end if;
+  return new;
+end $$;
+
+comment on function private.signup_settings_check() is
+  'Trigger: refuses default_tools a new personal tenant could not be created with.';
+
+create trigger signup_settings_check
+before insert or update of default_tools on public.signup_settings
+for each row execute function private.signup_settings_check();
+
 -- Runs as its owner: a signup happens as supabase_auth_admin, which may not write tenants.
 create or replace function private.create_personal_tenant() returns trigger
 language plpgsql security definer set search_path = '' as $$

@@ -304,6 +304,19 @@ Deno.test("users: the deployment that accepts keys only says so", async () => {
   match(reply.body.error, /API keys \(mcpk_…\) only/);
 });
 
+Deno.test("signup: default tools a personal tenant can't have are refused when saved", async () => {
+  let message = "";
+  try {
+    await stack.psql(`update public.signup_settings set default_tools = '{echo,ecko}'`);
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  match(
+    message,
+    /Signup settings: the personal tenant's enabled_tools names an unknown tool: ecko/,
+  );
+});
+
 Deno.test("signup: creates a personal tenant with the default tools, only when switched on", async () => {
   await stack.psql(`update public.signup_settings set creates_tenant = false`);
   const before = await createUser("nobody");
