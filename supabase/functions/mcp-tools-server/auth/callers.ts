@@ -39,6 +39,14 @@ export class Callers {
       }
       return await this.users.authenticate(token, tenantSlug);
     }
+    if (this.users && !hasCredential(request)) {
+      refuseCredentialsInUrl(request.url);
+      throw new ApiError(
+        "MISSING_API_KEY",
+        "No credentials. Send 'Authorization: Bearer <api key or Supabase access token>' " +
+          "(a person signs in with their Supabase account and must be a member of the tenant).",
+      );
+    }
     const caller = await this.keys.authenticate(request);
     if (tenantSlug !== undefined && caller.tenant.slug !== tenantSlug) {
       throw new ApiError(
@@ -49,6 +57,11 @@ export class Callers {
     }
     return caller;
   }
+}
+
+function hasCredential(request: Request): boolean {
+  const authorization = request.headers.get("authorization")?.replace(/^Bearer\s*/i, "").trim();
+  return !!authorization || !!request.headers.get("x-api-key")?.trim();
 }
 
 /** The bearer token when it is shaped like a JWT and no x-api-key rides beside it. */
