@@ -7,7 +7,7 @@
  * SHA-256 and two Map lookups.
  */
 import { sha256Hex } from "./api_key.ts";
-import type { UserClaims, UserTokenVerifier } from "./user_token.ts";
+import { LEEWAY_S, type UserClaims, type UserTokenVerifier } from "./user_token.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../lib/api_error.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -67,7 +67,7 @@ export class UserAuthenticator {
     const claims = await this.#tokens.get(await sha256Hex(token), () => verifier.verify(token));
     if (!claims) throw new ApiError("INVALID_TOKEN", "The access token is not valid.");
     // A cached token is still checked against the clock, with the verifier's leeway.
-    if (claims.expiresAt + 30_000 <= clock.now()) {
+    if (claims.expiresAt + LEEWAY_S * 1000 <= clock.now()) {
       throw new ApiError(
         "INVALID_TOKEN",
         "The access token has expired. Sign in again (or refresh the token).",
