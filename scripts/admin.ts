@@ -22,6 +22,14 @@ const USAGE = `usage: deno task admin <command> [--json]
   key list [<slug>]
   key rotate <key id> [--old-expires <when>] [--expires <when>]
   key revoke <key id>
+  key tools <key id> <tool,...>|all    (narrows the key to some of its tenant's tools)
+  member add <slug> <email or user id> [--role owner|admin|member]
+  member remove <slug> <email or user id>
+  member list [<slug>]
+  user create <email> [--password <text>] [--name <full name>]
+  user token <email> --password <text> [--oauth]
+      an access token as Supabase Auth issues it; --oauth goes through the OAuth server
+      (registers a client, authorizes, consents, exchanges the code) so it carries client_id
 
 <when> is an ISO date-time, "now", or a duration from now such as 30m, 24h, 90d.
 --json prints one JSON document. Errors are one line on stderr and exit status 1.
@@ -44,6 +52,9 @@ interface Parsed {
   label?: string;
   expires?: string;
   oldExpires?: string;
+  role?: string;
+  password?: string;
+  oauth: boolean;
 }
 
 function parse(args: string[]): Parsed {
@@ -58,6 +69,9 @@ function parse(args: string[]): Parsed {
       label: { type: "string" },
       expires: { type: "string" },
       "old-expires": { type: "string" },
+      role: { type: "string" },
+      password: { type: "string" },
+      oauth: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -74,6 +88,9 @@ function parse(args: string[]): Parsed {
     label: values.label,
     expires: values.expires,
     oldExpires: values["old-expires"],
+    role: values.role,
+    password: values.password,
+    oauth: values.oauth,
   };
 }
 
@@ -212,6 +229,39 @@ function plan(p: Parsed): { fn: string; args: Record<string, unknown>; show: Sho
     case "key revoke":
       need(1, "key revoke <key id>");
       return { fn: "revoke_api_key", args: { p_key_id: keyId(rest[0]) }, show: showKey };
+    case "key tools":
+      need(2, "key tools <key id> <tool,...>|all");
+      return {
+        fn: "set_key_tools",
+        args: { p_key_id: keyId(rest[0]), p_tools: rest[1] === "all" ? null : toolList(rest[1]) },
+        show: (value) =>
+          `${showKey(value)}\n  tools: ${
+            ((value as Json).allowed_tools as string[] | null)?.join(", ") ?? "all of the tenant's"
+          }`,
+      };
+    case "member add":
+      need(2, "member add <slug> <email or user id> [--role owner|admin|member]");
+      if (p.role !== undefined && !["owner", "admin", "member"].includes(p.role)) {
+        throw new UsageError(`role must be owner, admin or member, not "${p.role}".`);
+      }
+      return {
+        fn: "add_member",
+        args: { p_tenant_slug: rest[0], p_user: rest[1], p_role: p.role ?? "member" },
+        show: showMember,
+      };
+    case "member remove":
+      need(2, "member remove <slug> <email or user id>");
+      return {
+        fn: "remove_member",
+        args: { p_tenant_slug: rest[0], p_user: rest[1] },
+        show: (value) => `removed ${showMember(value)}`,
+      };
+    case "member list":
+      return {
+        fn: "list_members",
+        args: { p_tenant_slug: rest[0] ?? null },
+        show: (value) => (value as Json[]).map(showMember).join("\n") || "(no members)",
+      };
     default:
       throw new UsageError(`Unknown command "${p.words.join(" ")}".\n${USAGE}`);
   }
@@ -266,6 +316,11 @@ const showIssued: Show = (value) => {
   return lines.join("\n");
 };
 
+const showMember: Show = (value) => {
+  const m = value as Json;
+  return `${m.tenant}\t${m.email ?? m.user_id}\t${m.role}`;
+};
+
 const showTools: Show = (value) =>
   (value as Json[]).map((t) =>
     `${t.name}\t${t.family}\tv${t.version}\t${t.enabled_for} tenant(s)${
@@ -282,6 +337,11 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
+    if (parsed.words[0] === "user") {
+      const { data, show } = await userCommand(parsed, await target());
+      console.log(parsed.json ? JSON.stringify(data, null, 2) : show(data));
+      return 0;
+    }
     const { fn, args, show } = plan(parsed);
     const { url, key } = await target();
     const client = createClient(url, key, {
@@ -295,11 +355,147 @@ async function main(): Promise<number> {
     console.log(parsed.json ? JSON.stringify(data, null, 2) : show(data));
     return 0;
   } catch (err) {
+    if (err instanceof AuthCommandError) return report(parsed.json, err.message, err.code);
     const message = err instanceof UsageError
       ? err.message
       : `could not reach the project: ${(err as Error).message}`;
     return report(parsed.json, message, err instanceof UsageError ? "usage" : "unreachable");
   }
+}
+
+class AuthCommandError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+  }
+}
+
+const NO_SESSION = { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false };
+
+/** `user create|token`: Supabase Auth's own API (users are Auth's, not the database's to mint). */
+async function userCommand(p: Parsed, at: Target): Promise<{ data: unknown; show: Show }> {
+  const [, verb, email] = p.words;
+  if (!email || !["create", "token"].includes(verb ?? "")) {
+    throw new UsageError("usage: deno task admin user create|token <email> [--password <text>]");
+  }
+  const admin = createClient(at.url, at.key, { auth: NO_SESSION });
+  if (verb === "create") {
+    const password = p.password ?? crypto.randomUUID();
+    const { data, error } = await admin.auth.admin.createUser({
+      email,
+      password,
+      email_confirm: true,
+      user_metadata: p.name ? { full_name: p.name } : {},
+    });
+    if (error) throw new AuthCommandError(error.message, error.code ?? "auth_error");
+    const shown = { id: data.user.id, email: data.user.email, password };
+    return {
+      data: shown,
+      show: () => `user ${shown.email}  id ${shown.id}\n  password: ${password}`,
+    };
+  }
+  if (!p.password) throw new UsageError("user token needs --password <the user's password>.");
+  const session = p.oauth
+    ? await oauthToken(at, email, p.password)
+    : await passwordToken(at, email, p.password);
+  const claims = JSON.parse(
+    new TextDecoder().decode(
+      Uint8Array.from(
+        atob(session.access_token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/")),
+        (c) => c.charCodeAt(0),
+      ),
+    ),
+  );
+  return {
+    data: { access_token: session.access_token, expires_at: session.expires_at, claims },
+    show: () =>
+      `access token (expires ${new Date(Number(claims.exp) * 1000).toISOString()}):\n` +
+      `${session.access_token}\n  tenant_id ${claims.tenant_id ?? "(none)"}, role ${
+        claims.tenant_role ?? "-"
+      }${claims.client_id ? `, client_id ${claims.client_id}` : ""}`,
+  };
+}
+
+interface Session {
+  access_token: string;
+  expires_at?: number;
+}
+
+async function passwordToken(at: Target, email: string, password: string): Promise<Session> {
+  const anon = createClient(at.url, at.key, { auth: NO_SESSION });
+  const { data, error } = await anon.auth.signInWithPassword({ email, password });
+  if (error || !data.session) {
+    throw new AuthCommandError(error?.message ?? "no session", error?.code ?? "auth_error");
+  }
+  return data.session;
+}
+
+/** The OAuth 2.1 authorization-code flow with PKCE, as an MCP client and the consent page do it. */
+async function oauthToken(at: Target, email: string, password: string): Promise<Session> {
+  const issuer = `${at.url.replace(/\/$/, "")}/auth/v1`;
+  const redirectUri = "http://127.0.0.1:8976/callback";
+  const fail = async (what: string, res: Response) => {
+    throw new AuthCommandError(`${what}: ${res.status} ${await res.text()}`, "oauth_error");
+  };
+  const registered = await fetch(`${issuer}/oauth/clients/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ client_name: "deno task admin", redirect_uris: [redirectUri] }),
+  });
+  if (!registered.ok) await fail("client registration", registered);
+  const { client_id: clientId } = await registered.json();
+  const verifier = crypto.randomUUID() + crypto.randomUUID();
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)),
+  );
+  const challenge = btoa(String.fromCharCode(...digest)).replaceAll("+", "-")
+    .replaceAll("/", "_").replace(/=+$/, "");
+  const authorize = new URL(`${issuer}/oauth/authorize`);
+  for (
+    const [name, value] of Object.entries({
+      response_type: "code",
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      state: crypto.randomUUID(),
+    })
+  ) authorize.searchParams.set(name, value);
+  const redirected = await fetch(authorize, { redirect: "manual" });
+  const consentUrl = redirected.headers.get("location");
+  await redirected.body?.cancel();
+  const authorizationId = consentUrl && new URL(consentUrl).searchParams.get("authorization_id");
+  if (!authorizationId) {
+    throw new AuthCommandError("authorize did not lead to consent", "oauth_error");
+  }
+
+  // What the consent page does: sign in, then approve.
+  const user = createClient(at.url, at.key, { auth: NO_SESSION });
+  const signIn = await user.auth.signInWithPassword({ email, password });
+  if (signIn.error) throw new AuthCommandError(signIn.error.message, signIn.error.code ?? "auth");
+  const details = await user.auth.oauth.getAuthorizationDetails(authorizationId);
+  if (details.error) {
+    throw new AuthCommandError(details.error.message, details.error.code ?? "oauth_error");
+  }
+  const approved = await user.auth.oauth.approveAuthorization(authorizationId, {
+    skipBrowserRedirect: true,
+  });
+  if (approved.error) {
+    throw new AuthCommandError(approved.error.message, approved.error.code ?? "oauth_error");
+  }
+  const code = new URL(approved.data.redirect_url).searchParams.get("code");
+  const token = await fetch(`${issuer}/oauth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code: code ?? "",
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    }),
+  });
+  if (!token.ok) await fail("token exchange", token);
+  return await token.json();
 }
 
 function report(json: boolean, message: string, code: string): number {

@@ -7,6 +7,35 @@ import { FUNCTION_NAME } from "./lib/function.ts";
 export interface GatewayOptions {
   postgrestUrl: string;
   functionUrl: string;
+  /** Supabase Auth (locally its stand-in, scripts/auth_standin.ts); absent: no /auth/v1. */
+  authUrl?: string;
+  /**
+   * Static files served at /consent/ (the OAuth consent page, built by `deno task consent`):
+   * locally the gateway plays the static host the page needs on Supabase.
+   */
+  consentDir?: string;
+}
+
+const STATIC_TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+};
+
+async function serveStatic(dir: string, path: string): Promise<Response> {
+  const name = path === "" || path.endsWith("/") ? `${path}index.html` : path;
+  if (name.split("/").some((part) => part === ".." || part.startsWith("."))) {
+    return new Response("not found", { status: 404 });
+  }
+  try {
+    const body = await Deno.readFile(`${dir}/${name}`);
+    const type = STATIC_TYPES[name.split(".").pop() ?? ""] ?? "application/octet-stream";
+    return new Response(body, { headers: { "content-type": type, "cache-control": "no-store" } });
+  } catch {
+    return new Response("not found (build the page: deno task consent --out <dir>)", {
+      status: 404,
+    });
+  }
 }
 
 const HOP_BY_HOP = [
@@ -68,6 +97,24 @@ export function createGateway(opts: GatewayOptions): Hono {
     forward(req, opts.functionUrl, new URL(req.url).pathname.slice("/functions/v1".length));
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  const consentDir = opts.consentDir;
+  if (consentDir) {
+    app.get("/consent", (c) => c.redirect(`/consent/${new URL(c.req.url).search}`, 301));
+    app.get(
+      "/consent/*",
+      (c) => serveStatic(consentDir, new URL(c.req.url).pathname.slice("/consent/".length)),
+    );
+  }
+  const authUrl = opts.authUrl;
+  if (authUrl) {
+    const auth = (req: Request) => forward(req, authUrl, new URL(req.url).pathname);
+    app.all("/auth/v1/*", (c) => auth(c.req.raw));
+    // RFC 8414 discovery for the issuer <origin>/auth/v1, served at the origin's root as Supabase does.
+    app.get(
+      "/.well-known/oauth-authorization-server/auth/v1",
+      (c) => forward(c.req.raw, authUrl, "/auth/v1/.well-known/oauth-authorization-server"),
+    );
+  }
   app.all("/rest/v1", (c) => rest(c.req.raw));
   app.all("/rest/v1/*", (c) => rest(c.req.raw));
   app.all(`/functions/v1/${FUNCTION_NAME}`, (c) => fn(c.req.raw));
@@ -89,6 +136,8 @@ if (import.meta.main) {
   const app = createGateway({
     postgrestUrl: env("POSTGREST_URL"),
     functionUrl: env("FUNCTION_URL"),
+    authUrl: Deno.env.get("AUTH_URL") || undefined,
+    consentDir: Deno.env.get("CONSENT_DIR") || undefined,
   });
   Deno.serve({ hostname: "127.0.0.1", port: Number(env("GATEWAY_PORT")) }, app.fetch);
 }

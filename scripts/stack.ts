@@ -32,6 +32,7 @@ import { locatePostgrest, startPostgrest } from "./lib/postgrest.ts";
 import { type Child, reapRecordedChildren, spawnChild } from "./lib/process.ts";
 import { psql, psqlBinary } from "./lib/psql.ts";
 import { loadSecrets, mintKeys, newSecrets } from "./lib/secrets.ts";
+import { jwksJson, type SigningKey } from "./lib/signing_key.ts";
 import { Teardown } from "./lib/teardown.ts";
 import { waitForOk } from "./lib/wait.ts";
 
@@ -43,6 +44,7 @@ const SCRIPTS_DIR = import.meta.dirname!;
 const REPO_ROOT = dirname(SCRIPTS_DIR);
 const PLATFORM_SQL = join(SCRIPTS_DIR, "sql", "supabase_platform.sql");
 const GATEWAY_SCRIPT = join(SCRIPTS_DIR, "gateway.ts");
+const AUTH_SCRIPT = join(SCRIPTS_DIR, "auth_standin.ts");
 const SERVICE_READY_TIMEOUT_MS = 30_000;
 
 export interface StackOptions {
@@ -60,6 +62,8 @@ export interface StackOptions {
   functionDeno?: string;
   /** Progress lines; default silent. */
   log?: (line: string) => void;
+  /** Where the Auth stand-in sends people to approve OAuth clients; default `<gateway>/consent/`. */
+  consentUrl?: string;
   /** Aborting it while starting stops what was started and rejects. */
   signal?: AbortSignal;
   /**
@@ -81,6 +85,10 @@ export interface StackEndpoints {
   /** role "authenticated", sub = AUTHENTICATED_USER_ID */
   authenticatedKey: string;
   jwtSecret: string;
+  /** Signs user access tokens (ES256); the function verifies them against its JWKS. */
+  signingKey: SigningKey;
+  /** `${supabaseUrl}/auth/v1`: the issuer of user tokens. */
+  authIssuer: string;
   /** Passed to the function as MCP_METRICS_TOKEN. */
   metricsToken: string;
   /** The function's TENANT_SECRETS_KEY (what set_tenant_secret needs here, without Vault). */
@@ -219,17 +227,23 @@ async function startDatabase(
   return dbUrl;
 }
 
-function spawnGateway(port: number, postgrestUrl: string, functionUrl: string, dirs: RunDirs) {
+function spawnGateway(
+  port: number,
+  upstreams: { postgrestUrl: string; functionUrl: string; authUrl: string },
+  dirs: RunDirs,
+) {
   return spawnChild({
     name: "gateway",
     cmd: Deno.execPath(),
-    args: ["run", "--no-prompt", "--allow-net", "--allow-env", GATEWAY_SCRIPT],
+    args: ["run", "--no-prompt", "--allow-net", "--allow-env", "--allow-read", GATEWAY_SCRIPT],
     // The repository's deno.json maps "hono" for the gateway.
     cwd: dirname(SCRIPTS_DIR),
     env: {
       GATEWAY_PORT: String(port),
-      POSTGREST_URL: postgrestUrl,
-      FUNCTION_URL: functionUrl,
+      POSTGREST_URL: upstreams.postgrestUrl,
+      FUNCTION_URL: upstreams.functionUrl,
+      AUTH_URL: upstreams.authUrl,
+      CONSENT_DIR: join(dirs.runDir, "consent"),
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
     },
@@ -255,14 +269,17 @@ async function boot(
     postgrest: opts.ports?.postgrest,
     postgrestAdmin: undefined,
     function: opts.ports?.function,
+    auth: undefined,
   });
   const secrets = dirs.persisted
     ? await loadSecrets(join(dirs.runDir, "stack-secrets.json"))
-    : newSecrets();
+    : await newSecrets();
   const keys = await mintKeys(secrets);
   const supabaseUrl = `http://127.0.0.1:${ports.gateway}`;
   const postgrestUrl = `http://127.0.0.1:${ports.postgrest}`;
   const functionUrl = `http://127.0.0.1:${ports.function}`;
+  const authUrl = `http://127.0.0.1:${ports.auth}`;
+  const authIssuer = `${supabaseUrl}/auth/v1`;
 
   // Found (or installed) while the database starts; a failure surfaces when awaited.
   const postgrestBin = locatePostgrest(root, log);
@@ -280,6 +297,9 @@ async function boot(
     SUPABASE_DB_URL: dbUrl,
     MCP_METRICS_TOKEN: secrets.metricsToken,
     TENANT_SECRETS_KEY: secrets.tenantSecretsKey,
+    // As Supabase injects it; user tokens are accepted locally so people can try signing in.
+    SUPABASE_JWKS: jwksJson(secrets.signingKey),
+    MCP_USER_TOKENS: "on",
     ...opts.functionEnv,
   };
 
@@ -295,7 +315,7 @@ async function boot(
 
   // The function and the gateway need nothing from the database to start: they boot while the
   // schema goes in (the function's start is the slowest part on the runtime's Deno).
-  const gateway = await spawnGateway(ports.gateway, postgrestUrl, functionUrl, dirs);
+  const gateway = await spawnGateway(ports.gateway, { postgrestUrl, functionUrl, authUrl }, dirs);
   children.push(gateway);
   const denoPath = await denoBin;
   const startFn = () =>
@@ -332,7 +352,35 @@ async function boot(
   await ready("PostgREST", `http://127.0.0.1:${ports.postgrestAdmin}/ready`, postgrest, signal);
   log(`postgrest listening on ${postgrestUrl}`);
 
+  const auth = await spawnChild({
+    name: "auth",
+    cmd: Deno.execPath(),
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-net",
+      "--allow-env",
+      "--allow-run",
+      "--allow-read",
+      AUTH_SCRIPT,
+    ],
+    cwd: dirname(SCRIPTS_DIR),
+    env: {
+      AUTH_PORT: String(ports.auth),
+      DB_URL: dbUrl,
+      AUTH_ISSUER: authIssuer,
+      AUTH_SIGNING_KEY: JSON.stringify(secrets.signingKey),
+      JWT_SECRET: secrets.jwtSecret,
+      AUTH_CONSENT_URL: opts.consentUrl ?? `${supabaseUrl}/consent/`,
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+    },
+    logPath: join(dirs.logDir, "auth.log"),
+    pidDir: dirs.pidDir,
+  });
+  children.push(auth);
   await ready("The gateway", `${supabaseUrl}/health`, gateway, signal);
+  await ready("The Auth stand-in", `${supabaseUrl}/auth/v1/.well-known/jwks.json`, auth, signal);
   const health = `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/health`;
   await awaitFunctionHealth(health, fn, [gateway], signal);
   log(`function ready behind ${supabaseUrl}`);
@@ -362,6 +410,8 @@ async function boot(
     mcpUrl: `${supabaseUrl}/functions/v1/${FUNCTION_NAME}/mcp`,
     ...keys,
     jwtSecret: secrets.jwtSecret,
+    signingKey: secrets.signingKey,
+    authIssuer,
     metricsToken: secrets.metricsToken,
     tenantSecretsKey: functionEnv.TENANT_SECRETS_KEY,
     dbUrl,

@@ -2,6 +2,7 @@
 // secrets on disk so keys stay byte-identical across dev runs.
 
 import { signJwt } from "../jwt.ts";
+import { newSigningKey, type SigningKey } from "./signing_key.ts";
 
 const TEN_YEARS_S = 10 * 365 * 24 * 60 * 60;
 
@@ -15,6 +16,8 @@ export interface StackSecrets {
   tenantSecretsKey: string;
   /** iat of every minted key, in seconds. */
   issuedAt: number;
+  /** Signs user access tokens (the local Auth stand-in); its public half is the JWKS. */
+  signingKey: SigningKey;
 }
 
 export interface StackKeys {
@@ -28,12 +31,13 @@ function randomHex(bytes: number): string {
   return [...buf].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export function newSecrets(): StackSecrets {
+export async function newSecrets(): Promise<StackSecrets> {
   return {
     jwtSecret: randomHex(32),
     metricsToken: randomHex(24),
     tenantSecretsKey: randomHex(32),
     issuedAt: Math.floor(Date.now() / 1000),
+    signingKey: await newSigningKey(),
   };
 }
 
@@ -49,14 +53,18 @@ export async function loadSecrets(path: string): Promise<StackSecrets> {
   try {
     const stored = JSON.parse(await Deno.readTextFile(path));
     if (isSecrets(stored)) {
-      if (typeof stored.tenantSecretsKey === "string") return stored;
-      // Written before tenant secrets existed: keep the rest, add the key.
-      secrets = { ...stored, tenantSecretsKey: randomHex(32) };
+      if (typeof stored.tenantSecretsKey === "string" && stored.signingKey?.kid) return stored;
+      // Written before tenant secrets or user tokens existed: keep the rest, add what is missing.
+      secrets = {
+        ...stored,
+        tenantSecretsKey: stored.tenantSecretsKey ?? randomHex(32),
+        signingKey: stored.signingKey?.kid ? stored.signingKey : await newSigningKey(),
+      };
     }
   } catch {
     // Missing or corrupt: start over with new secrets.
   }
-  secrets ??= newSecrets();
+  secrets ??= await newSecrets();
   await Deno.writeTextFile(path, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
   return secrets;
 }

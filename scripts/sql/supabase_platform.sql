@@ -83,3 +83,35 @@ alter default privileges in schema public
   grant all on sequences to anon, authenticated, service_role;
 alter default privileges in schema public
   grant all on functions to anon, authenticated, service_role;
+
+-- Supabase Auth's schema as the project's code uses it: auth.users (the columns GoTrue keeps that
+-- migrations and hooks read) and the role Auth runs hooks as. Hosted projects have both already.
+do $$
+begin
+  if not exists (select from pg_roles where rolname = 'supabase_auth_admin') then
+    create role supabase_auth_admin nologin noinherit;
+  end if;
+end
+$$;
+
+create table if not exists auth.users (
+  instance_id uuid,
+  id uuid primary key,
+  aud varchar(255),
+  role varchar(255),
+  email varchar(255),
+  encrypted_password varchar(255),
+  email_confirmed_at timestamptz,
+  last_sign_in_at timestamptz,
+  raw_app_meta_data jsonb,
+  raw_user_meta_data jsonb,
+  is_anonymous boolean not null default false,
+  created_at timestamptz,
+  updated_at timestamptz
+);
+create unique index if not exists users_email_partial_key on auth.users (email)
+  where email is not null;
+grant usage on schema auth to supabase_auth_admin;
+grant all on auth.users to supabase_auth_admin;
+-- The local Auth stand-in hashes passwords with pgcrypto (GoTrue does it in Go).
+grant usage on schema extensions to supabase_auth_admin;

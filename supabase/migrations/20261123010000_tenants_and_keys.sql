@@ -57,12 +57,15 @@ create table public.api_keys (
   revoked_at timestamptz,
   last_used_at timestamptz,
   replaces uuid references public.api_keys (id) on delete set null,
+  allowed_tools text[],
   constraint api_keys_key_hash_key unique (key_hash),
   constraint api_keys_key_hash_format check (key_hash ~ '^[0-9a-f]{64}$'),
   constraint api_keys_key_id_key unique (key_id),
   constraint api_keys_key_id_format check (key_id ~ '^[0-9a-f]{12}$'),
   constraint api_keys_display_prefix_short check (length(display_prefix) between 4 and 32),
-  constraint api_keys_replaces_other check (replaces is distinct from id)
+  constraint api_keys_replaces_other check (replaces is distinct from id),
+  constraint api_keys_allowed_tools_no_nulls
+    check (allowed_tools is null or array_position(allowed_tools, null) is null)
 );
 
 create index api_keys_tenant_id_idx on public.api_keys (tenant_id);
@@ -85,6 +88,8 @@ comment on column public.api_keys.revoked_at is
 comment on column public.api_keys.last_used_at is
   'When the key was last used, to within about a minute plus the function''s cache TTL.';
 comment on column public.api_keys.replaces is 'Set on a key issued by rotation: the key it replaces.';
+comment on column public.api_keys.allowed_tools is
+  'Empty: the key may use every tool its tenant enables. Set, e.g. {crm_read}: only those of them.';
 
 -- Nothing here is for browsers: RLS on with no policies, and no grants to the API roles (see the
 -- base migration's default privileges).

@@ -2,6 +2,37 @@
 -- `deno task admin` and the SQL editor call. All run as their caller (service_role, or postgres in
 -- the SQL editor) and none returns a key hash; only service_role may call them through the API.
 
+-- A tenant as the function reads it: its settings and the catalog rows of its enabled tools, so
+-- the tool set, its fingerprint (name@version) and what is served all come from one answer. The
+-- key lookup and the member lookup (members migration) both answer with it.
+create or replace function private.tenant_payload(t public.tenants) returns jsonb
+language sql stable set search_path = '' as $$
+  select jsonb_build_object(
+    'id', t.id,
+    'slug', t.slug,
+    'name', t.name,
+    'status', t.status,
+    'config', t.config,
+    'enabled_tools', to_jsonb(t.enabled_tools),
+    'tools', coalesce((
+      select jsonb_agg(jsonb_build_object(
+        'name', c.name,
+        'family', c.family,
+        'version', c.version,
+        'description', c.description,
+        'definition', c.definition) order by c.name)
+      from public.tool_catalog c
+      where c.name = any (t.enabled_tools)
+        and (c.tenant_id is null or c.tenant_id = t.id)
+    ), '[]'::jsonb)
+  )
+$$;
+
+comment on function private.tenant_payload(public.tenants) is
+  'A tenant with the catalog rows of its enabled tools, as the function reads it.';
+
+grant execute on function private.tenant_payload(public.tenants) to service_role;
+
 -- The function's lookup. It carries the catalog rows of the tenant's enabled tools, so the tool
 -- set, its fingerprint (name@version) and what is served all come from one answer. It also keeps
 -- last_used_at roughly current: the function asks at most once per cache TTL per isolate, and
@@ -31,25 +62,8 @@ begin
     'key_prefix', v_key.display_prefix,
     'expires_at', v_key.expires_at,
     'revoked_at', v_key.revoked_at,
-    'tenant', jsonb_build_object(
-      'id', v_tenant.id,
-      'slug', v_tenant.slug,
-      'name', v_tenant.name,
-      'status', v_tenant.status,
-      'config', v_tenant.config,
-      'enabled_tools', to_jsonb(v_tenant.enabled_tools),
-      'tools', coalesce((
-        select jsonb_agg(jsonb_build_object(
-          'name', c.name,
-          'family', c.family,
-          'version', c.version,
-          'description', c.description,
-          'definition', c.definition) order by c.name)
-        from public.tool_catalog c
-        where c.name = any (v_tenant.enabled_tools)
-          and (c.tenant_id is null or c.tenant_id = v_tenant.id)
-      ), '[]'::jsonb)
-    )
+    'allowed_tools', to_jsonb(v_key.allowed_tools),
+    'tenant', private.tenant_payload(v_tenant)
   );
 end $$;
 
@@ -208,7 +222,9 @@ begin
   v_issued := public.issue_api_key(
     (select slug from public.tenants where id = v_old.tenant_id), v_old.label, p_expires_at);
   select id into v_new_id from public.api_keys where key_id = v_issued ->> 'key_id';
-  update public.api_keys set replaces = v_old.id where id = v_new_id;
+  -- The replacement may use what the old key could, no more.
+  update public.api_keys set replaces = v_old.id, allowed_tools = v_old.allowed_tools
+  where id = v_new_id;
   update public.api_keys
   set expires_at = least(coalesce(expires_at, 'infinity'), p_old_key_expires_at)
   where id = v_old.id

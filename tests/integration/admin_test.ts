@@ -219,3 +219,66 @@ Deno.test("admin: a tool call still works for a tenant made from the command lin
   const reply = await post(stack.info.mcpUrl, callTool("echo", { text: "from the cli" }), { key });
   equal(reply.body.result.content[0].text, "from the cli");
 });
+
+Deno.test("admin: users, members and narrowed keys, seen by the endpoint", async () => {
+  const s = slug();
+  ok0(
+    await admin([
+      "tenant",
+      "create",
+      s,
+      "--name",
+      "People Co",
+      "--tools",
+      "echo,crm_read,crm_write",
+      "--json",
+    ]),
+  );
+  const email = `${s}@example.com`;
+  const created = ok0(await admin(["user", "create", email, "--password", "pw-123456", "--json"]));
+  match(created.id, /^[0-9a-f-]{36}$/);
+  equal((await admin(["user", "create", email, "--json"])).code, 1, "an email is taken once");
+
+  const added = ok0(await admin(["member", "add", s, email, "--role", "member", "--json"]));
+  deepStrictEqual([added.tenant, added.email, added.role], [s, email, "member"]);
+  const listed = ok0(await admin(["member", "list", s, "--json"]));
+  deepStrictEqual(listed.map((m: { email: string }) => m.email), [email]);
+
+  const token = ok0(await admin(["user", "token", email, "--password", "pw-123456", "--json"]));
+  equal(token.claims.tenant_role, "member", "the access token hook ran");
+  deepStrictEqual(
+    toolNames(await post(stack.info.mcpUrl, listTools(), { key: token.access_token })),
+    ["crm_read", "echo"],
+  );
+  const oauth = ok0(
+    await admin(["user", "token", email, "--password", "pw-123456", "--oauth", "--json"]),
+  );
+  match(oauth.claims.client_id, /^[0-9a-f-]{36}$/, "an OAuth token names its client");
+  equal((await post(stack.info.mcpUrl, listTools(), { key: oauth.access_token })).status, 200);
+
+  const wrong = await admin(["user", "token", email, "--password", "nope", "--json"]);
+  equal(wrong.code, 1);
+  match(wrong.json.error, /Invalid login credentials/);
+
+  ok0(await admin(["member", "remove", s, email, "--json"]));
+  equal((await admin(["member", "remove", s, email, "--json"])).code, 1);
+  await wait();
+  equal(await status(token.access_token), "NOT_A_MEMBER");
+
+  const issued = ok0(await admin(["key", "issue", s, "--json"]));
+  const narrowed = ok0(await admin(["key", "tools", issued.key_id, "echo", "--json"]));
+  deepStrictEqual(narrowed.allowed_tools, ["echo"]);
+  deepStrictEqual(toolNames(await post(stack.info.mcpUrl, listTools(), { key: issued.key })), [
+    "echo",
+  ]);
+  ok0(await admin(["key", "tools", issued.key_id, "all", "--json"]));
+  await wait();
+  equal(
+    toolNames(await post(stack.info.mcpUrl, listTools(), { key: issued.key })).length,
+    3,
+  );
+  const called = await post(stack.info.mcpUrl, callTool("echo", { text: "hi" }), {
+    key: issued.key,
+  });
+  deepStrictEqual(called.body.result.content, [{ type: "text", text: "hi" }]);
+});

@@ -56,6 +56,11 @@ for (const role of ["anon", "authenticated"] as const) {
       ["set_enabled_tools", { p_slug: t.slug, p_tools: [] }],
       ["set_tenant_status", { p_slug: t.slug, p_status: "disabled" }],
       ["revoke_api_key", { p_key_id: t.key.slice(5, 17) }],
+      ["resolve_member", { p_user_id: crypto.randomUUID() }],
+      ["add_member", { p_tenant_slug: t.slug, p_user: "someone@example.com" }],
+      ["list_members", {}],
+      ["set_key_tools", { p_key_id: t.key.slice(5, 17), p_tools: [] }],
+      ["custom_access_token_hook", { event: { user_id: crypto.randomUUID(), claims: {} } }],
     ];
     for (const [fn, args] of calls) {
       const res = await rest(`rpc/${fn}`, key(), { method: "POST", body: JSON.stringify(args) });
@@ -148,6 +153,7 @@ Deno.test("no table, view, sequence or function in public is open to anon or aut
 
 /** The RPC surface: what the function, `deno task admin` and the secrets admin call. */
 const PUBLIC_RPCS = [
+  "add_member",
   "create_tenant",
   "crm_add_note",
   "crm_create",
@@ -155,26 +161,37 @@ const PUBLIC_RPCS = [
   "crm_search",
   "crm_set_archived",
   "crm_update",
+  "custom_access_token_hook",
   "delete_tenant_secret",
   "disable_tools",
   "enable_tools",
   "get_tenant",
   "issue_api_key",
   "list_api_keys",
+  "list_members",
   "list_tenants",
   "list_tools",
+  "remove_member",
   "resolve_api_key",
+  "resolve_member",
   "resolve_tenant_secrets",
   "revoke_api_key",
   "rotate_api_key",
   "set_enabled_tools",
+  "set_key_tools",
   "set_tenant_config",
   "set_tenant_secret",
   "set_tenant_status",
 ];
-/** The only functions that may run with their owner's rights: they touch secret values. */
+/**
+ * The only functions that may run with their owner's rights: they touch secret values, read
+ * auth.users (only Supabase Auth's roles may), or run inside a signup as Supabase Auth's role.
+ */
 const DEFINERS = [
+  "private.create_personal_tenant()",
+  "private.member_view(tenant_members)",
   "private.tenant_secrets_drop_vault_secret()",
+  "private.user_by_ref(text)",
   "public.delete_tenant_secret(text,text)",
   "public.resolve_tenant_secrets(uuid,text[],text)",
   "public.set_tenant_secret(text,text,text,text)",
@@ -206,7 +223,7 @@ Deno.test("service_role reaches no helper through PostgREST: every private funct
   }
 });
 
-Deno.test("only the functions touching secret values are security definer", async () => {
+Deno.test("only the functions touching secrets or auth.users are security definer", async () => {
   const definers = await stack.psql(
     `select string_agg(format('%s.%s(%s)', p.pronamespace::regnamespace,
       p.proname, replace(oidvectortypes(p.proargtypes), ', ', ',')), ' ' order by 1)
@@ -237,4 +254,41 @@ Deno.test("private: no API role may use the schema's tables; only service_role i
   const rls = await stack.psql(`select string_agg(relname, ', ') from pg_class
     where relnamespace = 'private'::regnamespace and relkind = 'r' and not relrowsecurity`);
   equal(rls.trim(), "", `private tables without RLS: ${rls}`);
+});
+
+Deno.test("supabase_auth_admin: runs the hook and signups, reads memberships, changes nothing else", async () => {
+  const t = await tenantWithKey(["echo"]);
+  const user = crypto.randomUUID();
+  await stack.psql(`set role supabase_auth_admin;
+    insert into auth.users (id, aud, role, email, created_at, updated_at)
+    values ('${user}', 'authenticated', 'authenticated', '${user}@example.com', now(), now())`);
+  await stack.psql(`select public.add_member('${t.slug}', '${user}', 'admin')`);
+  const claims = JSON.parse(
+    await stack.psql(`set role supabase_auth_admin;
+      select public.custom_access_token_hook(jsonb_build_object('user_id', '${user}',
+        'claims', jsonb_build_object('sub', '${user}', 'role', 'authenticated'))) -> 'claims'`),
+  );
+  equal(claims.tenant_id, t.id);
+  equal(claims.tenant_role, "admin");
+  equal(claims.sub, user, "other claims pass through");
+  for (
+    const statement of [
+      `update public.tenants set status = 'disabled' where id = '${t.id}'`,
+      `delete from public.tenant_members where user_id = '${user}'`,
+      `select count(*) from public.api_keys`,
+      `select public.add_member('${t.slug}', '${user}', 'owner')`,
+    ]
+  ) {
+    let refused = false;
+    try {
+      await stack.psql(`set role supabase_auth_admin; ${statement}`);
+    } catch {
+      refused = true;
+    }
+    ok(refused, `supabase_auth_admin may not: ${statement}`);
+  }
+  equal(
+    (await stack.psql(`select role from public.tenant_members where user_id = '${user}'`)).trim(),
+    "admin",
+  );
 });

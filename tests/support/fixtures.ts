@@ -105,6 +105,7 @@ export function inProcessApp(
     services?: Partial<ToolServices>;
     resolve?: Resolver;
     log?: Logger;
+    fetchJwks?: typeof fetch;
   } = {},
 ): TestApp {
   return composedApp({

@@ -52,7 +52,13 @@ export class MemoryTenants implements TenantStore {
   /** A tenant with these catalog tools enabled, and one key for it. */
   async add(
     tools: string[],
-    options: { status?: string; expiresAt?: number; revokedAt?: number } = {},
+    options: {
+      status?: string;
+      expiresAt?: number;
+      revokedAt?: number;
+      /** Narrows the key to these tools. */
+      allowedTools?: string[];
+    } = {},
   ): Promise<{ id: string; slug: string; key: string }> {
     const slug = `m-${Date.now().toString(36)}-${(counter++).toString(36)}`;
     const id = crypto.randomUUID();
@@ -66,6 +72,7 @@ export class MemoryTenants implements TenantStore {
     this.#keys.set(await sha256Hex(key), {
       keyId,
       keyPrefix: `mcpk_${keyId}`,
+      allowedTools: options.allowedTools ?? null,
       expiresAt: options.expiresAt ?? null,
       revokedAt: options.revokedAt ?? null,
       tenant: {

@@ -6,6 +6,9 @@
  */
 import type { Hono } from "hono";
 import { Authenticator } from "./auth/authenticator.ts";
+import { Callers } from "./auth/callers.ts";
+import { UserAuthenticator } from "./auth/user_authenticator.ts";
+import { UserTokenVerifier } from "./auth/user_token.ts";
 import {
   type Config,
   ConfigError,
@@ -14,6 +17,7 @@ import {
   type SupabaseAccess,
   supabaseAccess,
 } from "./config.ts";
+import { type MemberStore, supabaseMemberStore } from "./data/members.ts";
 import { type Rpc, supabaseRpc } from "./data/rpc.ts";
 import { supabaseClient } from "./data/supabase_client.ts";
 import { cachedTenantSecrets, supabaseTenantSecrets } from "./data/tenant_secrets.ts";
@@ -36,6 +40,10 @@ export interface Overrides {
   /** Where the database is; default: from SUPABASE_URL and the injected service key. */
   supabase?: SupabaseAccess;
   store?: TenantStore;
+  /** Memberships of signed-in users; default: the database's, when user tokens are on. */
+  members?: MemberStore;
+  /** How the issuer's signing keys are fetched when SUPABASE_JWKS lacks one; default fetch. */
+  fetchJwks?: typeof fetch;
   clock?: Clock;
   /** Tool families served; default: every family of this deployment (tools/registry.ts). */
   families?: readonly ToolFamily[];
@@ -73,6 +81,17 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
   const catalog = new ToolCatalog(overrides.families ?? FAMILIES);
 
   const auth = new Authenticator({ config, store, clock, catalog, metrics, log });
+  const users = config.userAuth.enabled
+    ? new UserAuthenticator({
+      config,
+      verifier: userTokenVerifier(config, clock, overrides.fetchJwks),
+      members: overrides.members ?? supabaseMemberStore(database()),
+      clock,
+      catalog,
+      metrics,
+      log,
+    })
+    : undefined;
   const servers = new ServerCache({
     maxEntries: config.serverCacheMax,
     idleMs: config.serverIdleMs,
@@ -81,7 +100,28 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     build: (toolSet) => buildServer(toolSet, { services, log, serverInfo }),
   });
   const front = new McpFront({ serverInfo, toolsTtlMs: config.tenantCacheTtlMs });
-  return { app: createHttpApp({ config, auth, servers, front, metrics, log }), metrics };
+  const callers = new Callers(auth, users);
+  return {
+    app: createHttpApp({ config, auth, callers, servers, front, metrics, log }),
+    metrics,
+  };
+}
+
+function userTokenVerifier(config: Config, clock: Clock, fetchJwks?: typeof fetch) {
+  const { issuer, audience, jwks, jwksRefreshMs, legacySecret } = config.userAuth;
+  if (!issuer) {
+    throw new ConfigError("MCP_USER_TOKENS is on but neither AUTH_ISSUER nor SUPABASE_URL is set.");
+  }
+  return new UserTokenVerifier({
+    issuer,
+    audience,
+    jwks,
+    jwksUrl: `${issuer}/.well-known/jwks.json`,
+    jwksRefreshMs,
+    legacySecret,
+    clock,
+    fetchJwks,
+  });
 }
 
 /** The real tool services for `config`, except those in `skip` (supplied by the caller). */

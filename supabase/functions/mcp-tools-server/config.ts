@@ -47,6 +47,20 @@ function text(description: string) {
   );
 }
 
+/** on/off (also true/false, 1/0, yes/no); blank means off. */
+function flag(description: string) {
+  return described(
+    z.string().optional().transform((raw, ctx): boolean => {
+      const value = (raw ?? "").trim().toLowerCase();
+      if (["", "0", "off", "false", "no"].includes(value)) return false;
+      if (["1", "on", "true", "yes"].includes(value)) return true;
+      ctx.addIssue({ code: "custom", message: `must be on or off, got "${raw}"` });
+      return z.NEVER;
+    }),
+    { description, default: "off" },
+  );
+}
+
 /** A comma-separated list, blanks dropped. */
 function list(description: string) {
   return described(
@@ -140,6 +154,27 @@ const Environment = z.object({
   TENANT_SECRETS_KEY: text(
     "Decrypts tenant secrets kept with pgcrypto where Vault is absent. Not needed with Vault.",
   ),
+  MCP_USER_TOKENS: flag(
+    "Accept Supabase Auth access tokens (people signed in to the project) besides API keys.",
+  ),
+  MCP_OAUTH: flag(
+    "Advertise OAuth sign-in to MCP clients (RFC 9728 metadata, linked from 401s). Needs `MCP_USER_TOKENS`.",
+  ),
+  MCP_PUBLIC_URL: text(
+    "The function's public URL (`https://<ref>.supabase.co/functions/v1/mcp-tools-server`); default: from the request.",
+  ),
+  AUTH_ISSUER: text("Issuer of accepted user tokens; default `<SUPABASE_URL>/auth/v1`."),
+  AUTH_AUDIENCE: described(
+    z.string().optional().transform((raw) => raw?.trim() || "authenticated"),
+    { description: "Audience accepted user tokens must name.", default: "authenticated" },
+  ),
+  AUTH_JWKS_REFRESH_MS: whole(
+    30_000,
+    "Least time between two fetches of the signing keys when a token names an unknown key id.",
+  ),
+  AUTH_LEGACY_JWT_SECRET: text(
+    "Accept legacy HS256 user tokens signed with this secret. Unset: HS256 tokens are refused.",
+  ),
   MCP_FUNCTION_PORT: optionalWhole(
     "Port to listen on, for running outside the edge runtime (the runtime picks its own).",
   ),
@@ -149,6 +184,9 @@ const Environment = z.object({
   ),
   SUPABASE_SERVICE_ROLE_KEY: text(
     "Injected by Supabase: the legacy service-role JWT, used when no secret key is set.",
+  ),
+  SUPABASE_JWKS: text(
+    "Injected by Supabase: the project's public signing keys; without it they are fetched from the issuer.",
   ),
 });
 
@@ -180,6 +218,17 @@ const ConfigSchema = Environment.transform((e) => ({
   tenantSecretsCacheMax: e.TENANT_SECRETS_CACHE_MAX,
   tenantSecretsKey: e.TENANT_SECRETS_KEY,
   port: e.MCP_FUNCTION_PORT,
+  userAuth: {
+    enabled: e.MCP_USER_TOKENS,
+    oauth: e.MCP_OAUTH,
+    publicUrl: e.MCP_PUBLIC_URL?.replace(/\/+$/, ""),
+    issuer: e.AUTH_ISSUER ??
+      (e.SUPABASE_URL ? `${e.SUPABASE_URL.replace(/\/+$/, "")}/auth/v1` : undefined),
+    audience: e.AUTH_AUDIENCE,
+    jwks: e.SUPABASE_JWKS,
+    jwksRefreshMs: e.AUTH_JWKS_REFRESH_MS,
+    legacySecret: e.AUTH_LEGACY_JWT_SECRET,
+  },
   supabase: {
     url: e.SUPABASE_URL,
     key: secretKeyFrom(e.SUPABASE_SECRET_KEYS) ?? e.SUPABASE_SERVICE_ROLE_KEY,
@@ -207,7 +256,11 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
       parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; "),
     );
   }
-  return { ...parsed.data, ...overrides };
+  const config = { ...parsed.data, ...overrides };
+  if (config.userAuth.oauth && !config.userAuth.enabled) {
+    throw new ConfigError("MCP_OAUTH needs MCP_USER_TOKENS=on: OAuth sign-in yields user tokens.");
+  }
+  return config;
 }
 
 export interface SupabaseAccess {

@@ -183,7 +183,7 @@ export class Authenticator {
   #toCaller(record: KeyRecord): Caller {
     const { tenant } = record;
     // Tools left out are logged once per server build (mcp/mcp_lite_server.ts), not per key.
-    const { toolSet } = this.deps.catalog.toolSet(tenant.tools);
+    const { toolSet } = this.deps.catalog.toolSet(tenant.tools, { only: record.allowedTools });
     return {
       label: record.keyPrefix,
       keyId: record.keyId,

@@ -80,7 +80,7 @@ function single(name: string, value: string | null): string | undefined {
   return value.trim();
 }
 
-function refuseCredentialsInUrl(url: string): void {
+export function refuseCredentialsInUrl(url: string): void {
   const query = url.indexOf("?");
   if (query === -1) return;
   const params = new URLSearchParams(url.slice(query + 1));

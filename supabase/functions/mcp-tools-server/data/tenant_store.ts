@@ -26,6 +26,8 @@ export interface TenantRecord {
 export interface KeyRecord {
   keyId: string;
   keyPrefix: string;
+  /** The key's narrowing to some of the tenant's tools; null or absent: all of them. */
+  allowedTools?: readonly string[] | null;
   /** Epoch ms, or null for never. */
   expiresAt: number | null;
   revokedAt: number | null;
@@ -50,25 +52,36 @@ const timestamp = z.string().nullable().transform((s, ctx) => {
   return ms;
 });
 
+/** A tenant with its tools' catalog rows, as resolve_api_key and resolve_member return it. */
+export const TenantSchema = z.object({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  status: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  tools: z.array(z.object({
+    name: z.string(),
+    family: z.string(),
+    version: z.number().int(),
+    description: z.string(),
+    definition: z.unknown(),
+  })),
+}).transform((tenant): TenantRecord => ({
+  id: tenant.id,
+  slug: tenant.slug,
+  name: tenant.name,
+  status: tenant.status,
+  config: tenant.config,
+  tools: tenant.tools.map((row) => ({ ...row, definition: row.definition ?? null })),
+}));
+
 const KeyRecordSchema = z.object({
   key_id: z.string(),
   key_prefix: z.string(),
   expires_at: timestamp,
   revoked_at: timestamp,
-  tenant: z.object({
-    id: z.string(),
-    slug: z.string(),
-    name: z.string(),
-    status: z.string(),
-    config: z.record(z.string(), z.unknown()),
-    tools: z.array(z.object({
-      name: z.string(),
-      family: z.string(),
-      version: z.number().int(),
-      description: z.string(),
-      definition: z.unknown(),
-    })),
-  }),
+  allowed_tools: z.array(z.string()).nullable().optional(),
+  tenant: TenantSchema,
 });
 
 function parseKeyRecord(data: unknown): KeyRecord {
@@ -76,20 +89,14 @@ function parseKeyRecord(data: unknown): KeyRecord {
   if (!parsed.success) {
     throw new Error(`resolve_api_key returned an unexpected shape: ${parsed.error}`);
   }
-  const { key_id, key_prefix, expires_at, revoked_at, tenant } = parsed.data;
+  const { key_id, key_prefix, expires_at, revoked_at, allowed_tools, tenant } = parsed.data;
   return {
     keyId: key_id,
     keyPrefix: key_prefix,
+    allowedTools: allowed_tools ?? null,
     expiresAt: expires_at,
     revokedAt: revoked_at,
-    tenant: {
-      id: tenant.id,
-      slug: tenant.slug,
-      name: tenant.name,
-      status: tenant.status,
-      config: tenant.config,
-      tools: tenant.tools.map((row) => ({ ...row, definition: row.definition ?? null })),
-    },
+    tenant,
   };
 }
 

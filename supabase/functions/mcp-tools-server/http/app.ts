@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Authenticator } from "../auth/authenticator.ts";
+import type { Callers } from "../auth/callers.ts";
 import { BASE_PATH, type Config, SERVER_NAME, SERVER_VERSION } from "../config.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
@@ -15,6 +16,7 @@ import { readBoundedBody } from "./body.ts";
 import { cors } from "./cors.ts";
 import { ApiError, apiErrorResponse } from "./errors.ts";
 import { checkOrigin } from "./origin.ts";
+import { METADATA_PATH, protectedResourceMetadata, wwwAuthenticate } from "./oauth.ts";
 
 /**
  * An oversized body is refused from its Content-Length, before it is read. Answering while the
@@ -46,6 +48,8 @@ async function discardBody(request: Request, max: number): Promise<void> {
 export interface HttpDeps {
   config: Config;
   auth: Authenticator;
+  /** Every credential kind: keys, and user tokens where enabled. */
+  callers: Callers;
   servers: ServerCache;
   front: McpFront;
   metrics: Metrics;
@@ -53,7 +57,7 @@ export interface HttpDeps {
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
-  const { config, auth, servers, front, metrics, log } = deps;
+  const { config, auth, callers, servers, front, metrics, log } = deps;
   const app = new Hono({ strict: false }).basePath(BASE_PATH);
 
   app.get("/health", (c) => c.json({ status: "ok", name: SERVER_NAME, version: SERVER_VERSION }));
@@ -61,40 +65,53 @@ export function createHttpApp(deps: HttpDeps): Hono {
   const originPolicy = { allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts };
   // Preflights are answered before anything else; CORS headers go on every answer, errors too.
   app.use("/mcp", cors(originPolicy));
-  app.all(
-    "/mcp",
-    (c, next) => {
-      checkOrigin(c.req.raw, originPolicy);
-      return next();
-    },
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: async (c) => {
-        await discardBody(c.req.raw, DISCARD_MAX_BYTES);
-        throw new ApiError(
-          "PAYLOAD_TOO_LARGE",
-          `The request body is larger than ${config.maxBodyBytes} bytes.`,
-        );
+  app.use("/t/:tenant/mcp", cors(originPolicy));
+  if (config.userAuth.oauth) {
+    app.use(`${METADATA_PATH}/*`, cors({ ...originPolicy, allowedOrigins: "*" }));
+    app.get(METADATA_PATH, (c) => c.json(protectedResourceMetadata(config, c.req.raw, undefined)));
+    app.get(
+      `${METADATA_PATH}/t/:tenant/mcp`,
+      (c) => c.json(protectedResourceMetadata(config, c.req.raw, c.req.param("tenant"))),
+    );
+  }
+  // `/mcp` serves the caller's own tenant; `/t/<slug>/mcp` names it, for people in several tenants
+  // whose clients can't send custom headers.
+  for (const path of ["/mcp", "/t/:tenant/mcp"]) {
+    app.all(
+      path,
+      (c, next) => {
+        checkOrigin(c.req.raw, originPolicy);
+        return next();
       },
-    }),
-    async (c) => {
-      metrics.requests++;
-      // Authentication first, the same in both protocol eras.
-      const caller = await auth.authenticate(c.req.raw);
-      // After authentication, so an anonymous probe learns nothing but "authenticate".
-      if (c.req.method !== "POST") {
-        throw new ApiError(
-          "METHOD_NOT_ALLOWED",
-          "This endpoint takes JSON-RPC messages by POST only; there are no sessions or GET streams.",
-          { allow: "POST, OPTIONS" },
-        );
-      }
-      const body = await readBoundedBody(c.req.raw);
-      if ("refused" in body) return rpcErrorResponse(null, body.refused);
-      const server = servers.serverFor(caller.toolSet);
-      return front.handle(c.req.raw, body.text, caller, server);
-    },
-  );
+      bodyLimit({
+        maxSize: config.maxBodyBytes,
+        onError: async (c) => {
+          await discardBody(c.req.raw, DISCARD_MAX_BYTES);
+          throw new ApiError(
+            "PAYLOAD_TOO_LARGE",
+            `The request body is larger than ${config.maxBodyBytes} bytes.`,
+          );
+        },
+      }),
+      async (c) => {
+        metrics.requests++;
+        // Authentication first, the same in both protocol eras.
+        const caller = await callers.authenticate(c.req.raw, tenantOf(c.req.path));
+        // After authentication, so an anonymous probe learns nothing but "authenticate".
+        if (c.req.method !== "POST") {
+          throw new ApiError(
+            "METHOD_NOT_ALLOWED",
+            "This endpoint takes JSON-RPC messages by POST only; there are no sessions or GET streams.",
+            { allow: "POST, OPTIONS" },
+          );
+        }
+        const body = await readBoundedBody(c.req.raw);
+        if ("refused" in body) return rpcErrorResponse(null, body.refused);
+        const server = servers.serverFor(caller.toolSet);
+        return front.handle(c.req.raw, body.text, caller, server);
+      },
+    );
+  }
 
   app.get("/metrics", (c) => {
     const token = config.metricsToken;
@@ -107,7 +124,14 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.notFound(() => notFound());
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return apiErrorResponse(err);
+    if (err instanceof ApiError) {
+      const res = apiErrorResponse(err);
+      if (err.status === 401) {
+        const tenant = tenantOf(c.req.path);
+        res.headers.set("www-authenticate", wwwAuthenticate(config, c.req.raw, err, tenant));
+      }
+      return res;
+    }
     // A client that went away mid-body is not a failure of ours.
     if (c.req.raw.signal.aborted) {
       log.info("client_disconnected", { error: err });
@@ -124,6 +148,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
 
   return app;
+}
+
+/** The tenant segment of `/…/t/<slug>/mcp`, if the path has one. */
+function tenantOf(path: string): string | undefined {
+  const match = /\/t\/([^/]+)\/mcp\/?$/.exec(path);
+  return match ? decodeURIComponent(match[1]) : undefined;
 }
 
 function notFound(): Response {

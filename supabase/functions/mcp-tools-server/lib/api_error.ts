@@ -10,6 +10,16 @@ export const ERROR_CODES = {
   KEY_REVOKED: [403, "the key's `revoked_at` has passed"],
   KEY_EXPIRED: [403, "the key's `expires_at` has passed"],
   TENANT_DISABLED: [403, "the tenant's status is `disabled`"],
+  INVALID_TOKEN: [
+    401,
+    "a user token that is expired, badly signed, for another project or audience, or HS256",
+  ],
+  NOT_A_MEMBER: [403, "the signed-in user belongs to no tenant, or not to the one asked for"],
+  TENANT_NOT_CHOSEN: [
+    400,
+    "the user belongs to several tenants and neither URL nor token picks one",
+  ],
+  WRONG_TENANT: [403, "an API key used on another tenant's URL (`/t/<slug>/mcp`)"],
   AMBIGUOUS_CREDENTIALS: [400, "two different keys, or a key header repeated"],
   CREDENTIALS_IN_URL: [
     400,

@@ -25,6 +25,18 @@ export interface LeftOutTool {
   reason: string;
 }
 
+/**
+ * What a caller may use of its tenant's tools: a key narrowed to some of them, a role limited to
+ * the read-only ones. The same effective set is listed and callable, and it is what the server
+ * cache keys on, so callers with equal effective sets still share one server.
+ */
+export interface Narrowing {
+  /** Only these names (null or absent: no narrowing by name). */
+  only?: readonly string[] | null;
+  /** Only tools annotated `readOnlyHint: true`. */
+  readOnly?: boolean;
+}
+
 /** Built definitions are reused until a version changes; an isolate sees few distinct versions. */
 const MEMO_LIMIT = 10_000;
 
@@ -58,9 +70,13 @@ export class ToolCatalog {
    * Deny by default: a row this deployment can't serve (its code is missing, or its definition is
    * unusable) is left out and reported, rather than failing the tenant's other tools.
    */
-  toolSet(rows: readonly CatalogRow[]): { toolSet: ToolSet; problems: string[] } {
+  toolSet(
+    rows: readonly CatalogRow[],
+    narrowing: Narrowing = {},
+  ): { toolSet: ToolSet; problems: string[] } {
+    const only = narrowing.only ? new Set(narrowing.only) : null;
     const byName = new Map<string, CatalogRow>();
-    for (const row of rows) byName.set(row.name, row);
+    for (const row of rows) if (!only || only.has(row.name)) byName.set(row.name, row);
     const leftOut: LeftOutTool[] = [];
     const tools: ToolDefinition[] = [];
     const keys: string[] = [];
@@ -71,6 +87,7 @@ export class ToolCatalog {
         leftOut.push({ name, reason: built.message });
         keys.push(`${name}@${row.version}!`);
       } else {
+        if (narrowing.readOnly && built.annotations?.readOnlyHint !== true) continue;
         tools.push(built);
         keys.push(`${name}@${row.version}`);
       }
