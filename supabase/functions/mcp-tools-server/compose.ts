@@ -19,6 +19,10 @@ import { supabaseClient } from "./data/supabase_client.ts";
 import { cachedTenantSecrets, supabaseTenantSecrets } from "./data/tenant_secrets.ts";
 import { supabaseTenantStore, type TenantStore } from "./data/tenant_store.ts";
 import { createHttpApp } from "./http/app.ts";
+import { Limiter } from "./data/limiter.ts";
+import { storeProbe } from "./data/readiness.ts";
+import { UsageWriter } from "./data/usage_writer.ts";
+import { type Background, createBackground } from "./lib/background.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import { consoleLogger, type Logger } from "./lib/log.ts";
 import { createMetrics, type Metrics } from "./lib/metrics.ts";
@@ -44,11 +48,15 @@ export interface Overrides {
   resolve?: Resolver;
   metrics?: Metrics;
   log?: Logger;
+  /** Where work after the answer runs; default EdgeRuntime.waitUntil or a tracked promise. */
+  background?: Background;
 }
 
 export interface Composed {
   app: Hono;
   metrics: Metrics;
+  /** Work still running after answers (usage writes): tests and a graceful stop await it. */
+  background: Background;
 }
 
 export function composeApp(config: Config, overrides: Overrides = {}): Composed {
@@ -81,7 +89,44 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     build: (toolSet) => buildServer(toolSet, { services, log, serverInfo }),
   });
   const front = new McpFront({ serverInfo, toolsTtlMs: config.tenantCacheTtlMs });
-  return { app: createHttpApp({ config, auth, servers, front, metrics, log }), metrics };
+
+  const background = overrides.background ?? createBackground();
+  const isolate = config.executionId ?? `local-${crypto.randomUUID().slice(0, 8)}`;
+  // Limits live in the tenant database: with another tenant store (unit tests) there are none.
+  const limiter = overrides.store ? undefined : new Limiter({
+    rpc: database(),
+    clock,
+    metrics,
+    log,
+    batch: Math.max(1, config.limitLeaseBatch),
+    ttlMs: config.tenantCacheTtlMs,
+    failOpenMs: config.negativeCacheTtlMs,
+  });
+  const usage = config.usageBatchSize === 0 ? undefined : new UsageWriter({
+    rpc: database(),
+    background,
+    metrics,
+    log,
+    batchSize: config.usageBatchSize,
+    flushMs: config.usageFlushMs,
+    maxQueued: config.usageQueueMax,
+    retries: config.usageFlushRetries,
+    retryDelayMs: 200,
+    retentionDays: config.usageRetentionDays,
+    now: () => clock.now(),
+  });
+  const storeReady = storeProbe(database(), { clock, cacheMs: config.readyCacheMs, log });
+  const app = createHttpApp({
+    config,
+    auth,
+    servers,
+    front,
+    metrics,
+    log,
+    metering: { limiter, usage, isolate, log },
+    storeReady,
+  });
+  return { app, metrics, background };
 }
 
 /** The real tool services for `config`, except those in `skip` (supplied by the caller). */

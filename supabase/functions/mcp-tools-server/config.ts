@@ -115,6 +115,28 @@ const Environment = z.object({
   TENANT_SECRETS_KEY: text(
     "Decrypts tenant secrets kept with pgcrypto where Vault is absent. Not needed with Vault.",
   ),
+  USAGE_BATCH_SIZE: whole(
+    100,
+    "Usage events per database write (a full batch is written at once); 0 turns them off.",
+  ),
+  USAGE_FLUSH_MS: whole(1_000, "Longest a usage event waits in memory for its batch to fill."),
+  USAGE_QUEUE_MAX: whole(
+    10_000,
+    "Usage events held while the database is down; beyond, new ones are dropped and counted.",
+  ),
+  USAGE_FLUSH_RETRIES: whole(
+    3,
+    "Further attempts to write a batch after the database was unreachable.",
+  ),
+  USAGE_RETENTION_DAYS: whole(
+    30,
+    "Days raw usage events are kept; older ones are rolled up per day, then deleted. 0: forever.",
+  ),
+  LIMIT_LEASE_BATCH: whole(
+    20,
+    "Tokens of a limit an isolate leases per database call (B); see Usage, limits and logs.",
+  ),
+  READY_CACHE_MS: whole(2_000, "How long `GET /ready` reuses its last database probe."),
   MCP_FUNCTION_PORT: optionalWhole(
     "Port to listen on, for running outside the edge runtime (the runtime picks its own).",
   ),
@@ -124,6 +146,9 @@ const Environment = z.object({
   ),
   SUPABASE_SERVICE_ROLE_KEY: text(
     "Injected by Supabase: the legacy service-role JWT, used when no secret key is set.",
+  ),
+  SB_EXECUTION_ID: text(
+    "Injected by Supabase (hosted): names the isolate in logs and usage events.",
   ),
 });
 
@@ -148,6 +173,14 @@ const ConfigSchema = Environment.transform((e) => ({
   tenantSecretsTtlMs: e.TENANT_SECRETS_TTL_MS,
   tenantSecretsCacheMax: e.TENANT_SECRETS_CACHE_MAX,
   tenantSecretsKey: e.TENANT_SECRETS_KEY,
+  usageBatchSize: e.USAGE_BATCH_SIZE,
+  usageFlushMs: e.USAGE_FLUSH_MS,
+  usageQueueMax: e.USAGE_QUEUE_MAX,
+  usageFlushRetries: e.USAGE_FLUSH_RETRIES,
+  usageRetentionDays: e.USAGE_RETENTION_DAYS,
+  limitLeaseBatch: e.LIMIT_LEASE_BATCH,
+  readyCacheMs: e.READY_CACHE_MS,
+  executionId: e.SB_EXECUTION_ID,
   port: e.MCP_FUNCTION_PORT,
   supabase: {
     url: e.SUPABASE_URL,

@@ -53,15 +53,20 @@ export class Authenticator {
     return this.#cache.size;
   }
 
-  async authenticate(request: Request): Promise<Caller> {
+  /** `seen.keyCache` says whether this request found the key cached or looked it up. */
+  async authenticate(request: Request, seen?: { keyCache?: "hit" | "miss" }): Promise<Caller> {
     const { clock, metrics } = this.deps;
     const key = readApiKey(request);
     const keyHash = await sha256Hex(key.key);
     let caller: Caller | null;
+    if (seen) seen.keyCache = "hit";
     try {
       caller = await this.#cache.get(
         keyHash,
-        () => this.#load(key, keyHash),
+        () => {
+          if (seen) seen.keyCache = "miss";
+          return this.#load(key, keyHash);
+        },
         () => metrics.keyCacheHits++,
       );
     } catch (err) {

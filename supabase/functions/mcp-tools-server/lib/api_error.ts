@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: [405, "GET or DELETE on `/mcp` (no sessions, no GET stream); `Allow` header"],
   PAYLOAD_TOO_LARGE: [413, "body over `MAX_BODY_BYTES`"],
   NOT_FOUND: [404, "any path but `/mcp`, `/health` (and `/metrics` with its token)"],
+  RATE_LIMITED: [429, "a `requests_per_minute` is used up; `limit` says whose, `Retry-After`"],
+  QUOTA_EXCEEDED: [429, "a `calls_per_day`/`_month` is used up; `limit`, `Retry-After`"],
   STORE_UNAVAILABLE: [503, "the database can't be reached in `STORE_TIMEOUT_MS`; `Retry-After`"],
   INTERNAL_ERROR: [500, "a bug on our side; the body carries a `reference` found in the logs"],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -33,6 +35,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Extra fields of the JSON answer, e.g. which limit was reached. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = "ApiError";
