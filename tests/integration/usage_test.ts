@@ -343,3 +343,62 @@ Deno.test("operator figures: cache hit rates, lookups, queue, drops and limiter;
   ok(typeof figures.limiterLeases === "number" && typeof figures.serverCacheHitRate === "number");
   await fn.background.settled();
 });
+
+// --- Rollups, retention, the admin report ----------------------------------------------------
+
+const ADMIN = new URL("../../scripts/admin.ts", import.meta.url).pathname;
+
+async function admin(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ADMIN, ...args, "--json"],
+    env: {
+      MCP_DEV_HOME: "/nonexistent",
+      SUPABASE_URL: stack.info.supabaseUrl,
+      SUPABASE_SERVICE_ROLE_KEY: stack.info.serviceRoleKey,
+    },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, json: JSON.parse(new TextDecoder().decode(out.stdout)) };
+}
+
+Deno.test("usage: admin report by tool and day; pruning rolls days up first; events append-only", async () => {
+  const t = await tenantWithKey(["echo", "tenant_info"]);
+  const keyId = t.key.slice(5, 17);
+  const event = (ago: string, tool: string, outcome: string, ms: number) =>
+    `(now() - interval '${ago}', '${t.id}', '${keyId}', '${tool}', '${outcome}', ${ms}, 10, 20, 'test')`;
+  await sql(`insert into public.usage_events
+      (at, tenant_id, key_id, tool, outcome, latency_ms, arg_bytes, result_bytes, isolate)
+    values ${event("1 minute", "echo", "ok", 5)}, ${event("1 minute", "echo", "ok", 7)},
+           ${event("1 minute", "echo", "tool_error", 9)},
+           ${event("40 days", "tenant_info", "ok", 3)}, ${
+    event("40 days", "tenant_info", "ok", 4)
+  }`);
+
+  const byTool = await admin(["usage", t.slug, "--since", "60d", "--by", "tool"]);
+  equal(byTool.code, 0);
+  deepStrictEqual(
+    byTool.json.rows.map((r: Record<string, unknown>) => [r.group_key, r.calls, r.errors]),
+    [["echo", 3, 1], ["tenant_info", 2, 0]],
+  );
+  equal(byTool.json.rows[0].latency_max_ms, 9);
+  equal((await admin(["usage", t.slug])).json.rows.length, 1, "default: the last 30 days");
+
+  const pruned = await admin(["usage", "prune", "--days", "30"]);
+  equal(pruned.code, 0);
+  ok(pruned.json.deleted_events >= 2);
+  equal(await sql(`select count(*) from public.usage_events where tenant_id = '${t.id}'`), "3");
+  const byDay = await admin(["usage", t.slug, "--since", "60d", "--by", "day"]);
+  deepStrictEqual(byDay.json.rows.map((r: Record<string, unknown>) => r.calls), [3, 2]);
+  const rolled = await sql(`select calls || ' ' || latency_p50_ms || ' ' || latency_max_ms
+    from public.usage_daily_rollup where tenant_id = '${t.id}'`);
+  equal(rolled, "2 3 4");
+
+  const refused = await stack.psql(`update public.usage_events set latency_ms = 0
+      where tenant_id = '${t.id}'`).then(() => "", (err) => String(err));
+  match(refused, /append-only/);
+  const badBy = await admin(["usage", t.slug, "--by", "week"]);
+  equal(badBy.code, 1);
+  match(badBy.json.error, /tool, key or day/);
+});
