@@ -117,6 +117,15 @@ async function main() {
       BENCH_TOOL_NAMES,
       ["echo", "tenant_info"],
     ]);
+    // Metering's cost: the same function with limits on the key's tenant (leases every batch),
+    // and a second process without request log, usage events or limits.
+    const [limitedKey] = await tenantsWithKeys(stack, [BENCH_TOOL_NAMES]);
+    await stack.psql(`update public.tenants set requests_per_minute = 1000000000,
+        calls_per_day = 1000000000
+      where id = (select tenant_id from public.api_keys where key_id = '${
+      limitedKey.slice(5, 17)
+    }')`);
+    const unmetered = await stack.startFunction({ BENCH_METERING: "off" }, ENTRY);
     const baselines = await startBaselines(stack);
     const variants: Variant[] = [
       { id: "gateway", label: "(a) function via gateway", url: stack.mcpUrl, key: benchKey },
@@ -124,6 +133,18 @@ async function main() {
         id: "direct",
         label: "(a') function, no gateway",
         url: `${stack.function.url}/mcp-tools-server/mcp`,
+        key: benchKey,
+      },
+      {
+        id: "direct-limited",
+        label: "(a') + limits on the tenant",
+        url: `${stack.function.url}/mcp-tools-server/mcp`,
+        key: limitedKey,
+      },
+      {
+        id: "direct-unmetered",
+        label: "(a') without log, usage, limits",
+        url: `${unmetered.url}/mcp-tools-server/mcp`,
         key: benchKey,
       },
       ...baselines,

@@ -24,7 +24,7 @@ import { storeProbe } from "./data/readiness.ts";
 import { UsageWriter } from "./data/usage_writer.ts";
 import { type Background, createBackground } from "./lib/background.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
-import { consoleLogger, type Logger } from "./lib/log.ts";
+import { consoleLogger, type Logger, silentLogger } from "./lib/log.ts";
 import { createMetrics, type Metrics } from "./lib/metrics.ts";
 import { McpFront } from "./mcp/front.ts";
 import { buildServer } from "./mcp/mcp_lite_server.ts";
@@ -50,6 +50,11 @@ export interface Overrides {
   log?: Logger;
   /** Where work after the answer runs; default EdgeRuntime.waitUntil or a tracked promise. */
   background?: Background;
+  /**
+   * false: no request log line, usage events or limits — only for the bench, which measures what
+   * they cost against this. Default true.
+   */
+  metering?: boolean;
 }
 
 export interface Composed {
@@ -93,7 +98,8 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
   const background = overrides.background ?? createBackground();
   const isolate = config.executionId ?? `local-${crypto.randomUUID().slice(0, 8)}`;
   // Limits live in the tenant database: with another tenant store (unit tests) there are none.
-  const limiter = overrides.store ? undefined : new Limiter({
+  const metering = overrides.metering ?? true;
+  const limiter = overrides.store || !metering ? undefined : new Limiter({
     rpc: database(),
     clock,
     metrics,
@@ -102,7 +108,7 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     ttlMs: config.tenantCacheTtlMs,
     failOpenMs: config.negativeCacheTtlMs,
   });
-  const usage = config.usageBatchSize === 0 ? undefined : new UsageWriter({
+  const usage = config.usageBatchSize === 0 || !metering ? undefined : new UsageWriter({
     rpc: database(),
     background,
     metrics,
@@ -123,7 +129,7 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     front,
     metrics,
     log,
-    metering: { limiter, usage, isolate, log },
+    metering: { limiter, usage, isolate, log: metering ? log : silentLogger },
     storeReady,
   });
   return { app, metrics, background };
