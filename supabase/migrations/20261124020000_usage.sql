@@ -70,8 +70,9 @@ comment on column public.usage_counters.updated_at is 'When tokens were last han
 
 alter table public.usage_counters enable row level security;
 
--- Hands out up to p_want tokens of one limit for the current window; the limit is read from the
--- subject's row now, so a changed limit applies at the next lease. Granted tokens are counted
+-- Hands out up to p_want tokens (and at most a tenth of the limit) of one limit for the current
+-- window; the limit is read from the subject's row now, so a changed limit applies at the next
+-- lease. Granted tokens are counted
 -- before they are spent: what a window admits never exceeds its limit.
 create or replace function private.lease_limit(
   p_subject text, p_subject_id text, p_limit_name text, p_max integer, p_want integer
@@ -94,7 +95,9 @@ begin
     where subject = p_subject and subject_id = p_subject_id and limit_name = p_limit_name
       and window_start = v_start
     for update;
-    v_grant := least(p_want, greatest(p_max - v_leased, 0));
+    -- At most a tenth of the limit per lease: what one isolate can strand stays small.
+    v_grant := least(p_want, greatest(ceil(p_max / 10.0)::integer, 1),
+                     greatest(p_max - v_leased, 0));
     if v_grant > 0 then
       update public.usage_counters set leased = leased + v_grant, updated_at = v_now
       where subject = p_subject and subject_id = p_subject_id and limit_name = p_limit_name

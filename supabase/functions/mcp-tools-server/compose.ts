@@ -95,12 +95,14 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
   });
   const front = new McpFront({ serverInfo, toolsTtlMs: config.tenantCacheTtlMs });
 
+  // Built on first use, like `database`, so a composition without a database still starts.
+  const lazyDatabase: Rpc = { call: (fn, args) => database().call(fn, args) };
   const background = overrides.background ?? createBackground();
   const isolate = config.executionId ?? `local-${crypto.randomUUID().slice(0, 8)}`;
   // Limits live in the tenant database: with another tenant store (unit tests) there are none.
   const metering = overrides.metering ?? true;
   const limiter = overrides.store || !metering ? undefined : new Limiter({
-    rpc: database(),
+    rpc: lazyDatabase,
     clock,
     metrics,
     log,
@@ -109,7 +111,7 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     failOpenMs: config.negativeCacheTtlMs,
   });
   const usage = config.usageBatchSize === 0 || !metering ? undefined : new UsageWriter({
-    rpc: database(),
+    rpc: lazyDatabase,
     background,
     metrics,
     log,
@@ -121,7 +123,7 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     retentionDays: config.usageRetentionDays,
     now: () => clock.now(),
   });
-  const storeReady = storeProbe(database(), { clock, cacheMs: config.readyCacheMs, log });
+  const storeReady = storeProbe(lazyDatabase, { clock, cacheMs: config.readyCacheMs, log });
   const app = createHttpApp({
     config,
     auth,

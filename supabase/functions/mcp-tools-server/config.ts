@@ -116,7 +116,7 @@ const Environment = z.object({
     "Decrypts tenant secrets kept with pgcrypto where Vault is absent. Not needed with Vault.",
   ),
   USAGE_BATCH_SIZE: whole(
-    100,
+    500,
     "Usage events per database write (a full batch is written at once); 0 turns them off.",
   ),
   USAGE_FLUSH_MS: whole(1_000, "Longest a usage event waits in memory for its batch to fill."),
@@ -133,8 +133,8 @@ const Environment = z.object({
     "Days raw usage events are kept; older ones are rolled up per day, then deleted. 0: forever.",
   ),
   LIMIT_LEASE_BATCH: whole(
-    20,
-    "Tokens of a limit an isolate leases per database call (B); see Usage, limits and logs.",
+    500,
+    "Largest lease of a limit's tokens per database call (B); see Usage, limits and logs.",
   ),
   READY_CACHE_MS: whole(2_000, "How long `GET /ready` reuses its last database probe."),
   MCP_FUNCTION_PORT: optionalWhole(

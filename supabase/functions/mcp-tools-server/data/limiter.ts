@@ -7,9 +7,12 @@
  * its window, so no window ever admits more than its limit:
  *
  *   admitted(window) ≤ limit                       (overshoot: none)
- *   refused early ≤ (I − 1) × (B − 1)              (tokens stranded in other isolates)
+ *   refused early ≤ (I − 1) × (b − 1)              (tokens stranded in other isolates)
  *
- * for I isolates holding leases and a batch of B. Windows are fixed (minute, UTC day, UTC month),
+ * for I isolates holding leases, each lease b ≤ min(B, ⌈limit / 10⌉). A lease is sized to about a
+ * second of the caller's recent rate (at least 10, at most B = LIMIT_LEASE_BATCH; the database
+ * caps it at a tenth of the limit), so a busy caller costs about one lease per second per limit
+ * and an idle one never strands much. Windows are fixed (minute, UTC day, UTC month),
  * so a burst across a boundary may reach 2 × limit within one rolling minute. The limits a caller
  * is under are re-read at most every `ttlMs` (the key cache TTL): a changed limit applies within
  * it. If the database can't be reached the limiter lets requests through (counted, logged) rather
@@ -61,7 +64,15 @@ interface Bucket {
   windowEnd: number;
   /** Set when a lease came back empty: refuse without asking again until then. */
   emptyUntil: number;
+  /** When the last lease was asked, and what it granted: the caller's recent rate. */
+  leasedAt: number;
+  lastGrant: number;
 }
+
+/** The smallest lease asked: keeps a slow caller at one database call per ten requests at most. */
+const MIN_LEASE = 10;
+/** A lease covers about this long at the caller's recent rate. */
+const LEASE_SPAN_MS = 1_000;
 
 interface CallerLimits {
   buckets: Bucket[];
@@ -82,7 +93,7 @@ export interface LimiterOptions {
   clock: Clock;
   metrics: Metrics;
   log: Logger;
-  /** Tokens asked per lease (B). */
+  /** The largest lease (B). */
   batch: number;
   /** How long a caller's limits are trusted (the key cache TTL). */
   ttlMs: number;
@@ -159,11 +170,11 @@ export class Limiter {
     if (known && known.checkedUntil > sentAt) {
       for (const b of known.buckets) {
         if (b.kind === kind && (b.tokens <= 0 || b.windowEnd <= sentAt)) {
-          want[`${b.subject}.${b.name}`] = batch;
+          want[`${b.subject}.${b.name}`] = leaseSize(b, sentAt, batch);
         }
       }
     } else {
-      for (const name of NAMES_OF[kind]) want[name] = batch;
+      for (const name of NAMES_OF[kind]) want[name] = Math.min(MIN_LEASE, batch);
     }
     let rows: LeaseRow[];
     try {
@@ -194,6 +205,8 @@ export class Limiter {
           tokens: 0,
           windowEnd: 0,
           emptyUntil: 0,
+          leasedAt: 0,
+          lastGrant: 0,
         };
         this.#buckets.set(key, bucket);
       }
@@ -205,6 +218,10 @@ export class Limiter {
       bucket.max = row.max;
       const asked = (want[`${row.subject}.${row.limit}`] ?? want[row.limit] ?? 0) > 0;
       bucket.emptyUntil = asked && row.granted === 0 ? Math.min(windowEnd, sentAt + ttlMs) : 0;
+      if (asked) {
+        bucket.leasedAt = sentAt;
+        bucket.lastGrant = row.granted;
+      }
       buckets.push(bucket);
     }
     this.#callers.set(caller.keyId, { buckets, checkedUntil: sentAt + ttlMs });
@@ -237,4 +254,13 @@ export class Limiter {
       { limit, retry_after_s: retryAfter },
     );
   }
+}
+
+/** About a second's worth at the rate the last lease was spent, within [MIN_LEASE, batch]. */
+function leaseSize(bucket: Bucket, now: number, batch: number): number {
+  const elapsed = now - bucket.leasedAt;
+  const perSpan = bucket.leasedAt === 0 || elapsed <= 0
+    ? batch
+    : Math.ceil((bucket.lastGrant * LEASE_SPAN_MS) / elapsed);
+  return Math.max(Math.min(MIN_LEASE, batch), Math.min(batch, perSpan));
 }

@@ -19,7 +19,7 @@ export const ERROR_CODES = {
   HOST_NOT_ALLOWED: [403, "`MCP_ALLOWED_HOSTS` is set and the request names another host"],
   METHOD_NOT_ALLOWED: [405, "GET or DELETE on `/mcp` (no sessions, no GET stream); `Allow` header"],
   PAYLOAD_TOO_LARGE: [413, "body over `MAX_BODY_BYTES`"],
-  NOT_FOUND: [404, "any path but `/mcp`, `/health` (and `/metrics` with its token)"],
+  NOT_FOUND: [404, "any path but `/mcp`, `/health`, `/ready` (and `/metrics` with a token)"],
   RATE_LIMITED: [429, "a `requests_per_minute` is used up; `limit` says whose, `Retry-After`"],
   QUOTA_EXCEEDED: [429, "a `calls_per_day`/`_month` is used up; `limit`, `Retry-After`"],
   STORE_UNAVAILABLE: [503, "the database can't be reached in `STORE_TIMEOUT_MS`; `Retry-After`"],
