@@ -117,15 +117,17 @@ async function main() {
       BENCH_TOOL_NAMES,
       ["echo", "tenant_info"],
     ]);
-    // Metering's cost: the same function with limits on the key's tenant (leases every batch),
-    // and a second process without request log, usage events or limits.
+    // Metering's cost: two more processes started alike, one with the request log, usage events
+    // and limits (also called with a key whose tenant has limits: leases), one without them.
     const [limitedKey] = await tenantsWithKeys(stack, [BENCH_TOOL_NAMES]);
+    const limitedKeyId = limitedKey.slice(5, 17);
     await stack.psql(`update public.tenants set requests_per_minute = 1000000000,
         calls_per_day = 1000000000
-      where id = (select tenant_id from public.api_keys where key_id = '${
-      limitedKey.slice(5, 17)
-    }')`);
-    const unmetered = await stack.startFunction({ BENCH_METERING: "off" }, ENTRY);
+      where id = (select tenant_id from public.api_keys where key_id = '${limitedKeyId}')`);
+    const [metered, unmetered] = await Promise.all([
+      stack.startFunction({}, ENTRY),
+      stack.startFunction({ BENCH_METERING: "off" }, ENTRY),
+    ]);
     const baselines = await startBaselines(stack);
     const variants: Variant[] = [
       { id: "gateway", label: "(a) function via gateway", url: stack.mcpUrl, key: benchKey },
@@ -136,14 +138,20 @@ async function main() {
         key: benchKey,
       },
       {
-        id: "direct-limited",
-        label: "(a') + limits on the tenant",
-        url: `${stack.function.url}/mcp-tools-server/mcp`,
+        id: "metered",
+        label: "(m) metered: log + usage events",
+        url: `${metered.url}/mcp-tools-server/mcp`,
+        key: benchKey,
+      },
+      {
+        id: "metered-limited",
+        label: "(m) + limits on the tenant",
+        url: `${metered.url}/mcp-tools-server/mcp`,
         key: limitedKey,
       },
       {
-        id: "direct-unmetered",
-        label: "(a') without log, usage, limits",
+        id: "unmetered",
+        label: "(u) no log, usage or limits",
         url: `${unmetered.url}/mcp-tools-server/mcp`,
         key: benchKey,
       },

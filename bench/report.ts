@@ -105,10 +105,10 @@ export function budget(r: Report): Goal[] {
     },
     {
       goal: "log + usage + limits cost ≤ 5 % of warm tools/call (direct, per round)",
-      measured: `metered / unmetered ${perRound(r, "direct", "direct-unmetered")}; ` +
-        `with limits ${perRound(r, "direct-limited", "direct-unmetered")}`,
-      met: perRoundMedian(r, "direct", "direct-unmetered") >= 0.95 &&
-        perRoundMedian(r, "direct-limited", "direct-unmetered") >= 0.95,
+      measured: `(m)/(u) ${perRound(r, "metered", "unmetered")}; ` +
+        `with limits ${perRound(r, "metered-limited", "unmetered")}`,
+      met: perRoundMedian(r, "metered", "unmetered") >= 0.95 &&
+        perRoundMedian(r, "metered-limited", "unmetered") >= 0.95,
     },
     {
       goal: "1,000 fingerprints ≤ 64 MB",

@@ -145,15 +145,16 @@ export class Limiter {
 
   async #leaseAndTake(caller: LimitedCaller, kind: LimitKind): Promise<void> {
     // A lease can be raced empty by this isolate's own concurrent requests: ask again, a few times.
+    // Concurrent requests of one caller share one lease per kind.
+    const leaseId = `${caller.keyId}:${kind}`;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const id = caller.keyId;
-      let pending = this.#pending.get(id);
+      let pending = this.#pending.get(leaseId);
       if (!pending) {
-        pending = this.#lease(caller, kind).finally(() => this.#pending.delete(id));
-        this.#pending.set(id, pending);
+        pending = this.#lease(caller, kind).finally(() => this.#pending.delete(leaseId));
+        this.#pending.set(leaseId, pending);
       }
       await pending;
-      const limits = this.#callers.get(id);
+      const limits = this.#callers.get(caller.keyId);
       if (!limits || limits.buckets.length === 0) return;
       if (this.#take(limits, kind, caller, attempt > 0)) return;
     }
