@@ -167,7 +167,16 @@ export function printReport(r: Report): void {
 
   out.push("\ndatabase round-trips for one key");
   out.push(table(
-    ["TTL", "requests", "over", "TTL windows", "store lookups", "PostgREST requests", "per 1,000"],
+    [
+      "TTL",
+      "requests",
+      "over",
+      "TTL windows",
+      "store lookups",
+      "PostgREST lookups",
+      "per 1,000",
+      "leases + usage writes",
+    ],
     r.roundTrips.map((d) => [
       `${d.ttlMs} ms`,
       d.requests,
@@ -176,6 +185,7 @@ export function printReport(r: Report): void {
       d.storeLookups,
       d.postgrestRequests,
       d.perThousand,
+      d.meteringRequests,
     ]),
   ));
 

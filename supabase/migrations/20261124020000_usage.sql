@@ -182,8 +182,9 @@ comment on column public.usage_events.outcome is
   'ok; tool_error (the tool answered with isError); error (a protocol or internal error).';
 comment on column public.usage_events.latency_ms is 'Time to run the call, in milliseconds.';
 comment on column public.usage_events.arg_bytes is
-  'Size of the tools/call request body in bytes: the arguments plus a small JSON-RPC envelope.';
-comment on column public.usage_events.result_bytes is 'Size of the JSON-RPC answer in bytes.';
+  'Size of the tools/call request body (the arguments plus a small JSON-RPC envelope), in characters: bytes for ASCII.';
+comment on column public.usage_events.result_bytes is
+  'Size of the JSON-RPC answer, in characters: bytes for ASCII.';
 comment on column public.usage_events.isolate is 'The function isolate that served the call.';
 
 alter table public.usage_events enable row level security;
