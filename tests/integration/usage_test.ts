@@ -63,6 +63,19 @@ Deno.test("usage: every tool call is one event, written in batches; none lost", 
   await fn.background.settled();
   equal(fn.metrics.usageWritten, 56);
   equal(fn.metrics.usageDropped, 0);
+  // Batched by count: 56 events in batches of at most 10.
+  ok(
+    fn.metrics.usageWrites >= 6 && fn.metrics.usageWrites <= 10,
+    `${fn.metrics.usageWrites} writes`,
+  );
+  // … and by time: a partial batch goes when its timer fires.
+  await post(fn, callTool("echo", { text: "alone" }), { key: t.key });
+  equal(fn.metrics.usageWritten, 56);
+  for (let waited = 0; fn.metrics.usageWritten < 57 && waited < 5_000; waited += 25) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  equal(fn.metrics.usageWritten, 57, "written after USAGE_FLUSH_MS without waiting for a batch");
+  await fn.background.settled();
   const rows = JSON.parse(
     await sql(`select jsonb_agg(jsonb_build_object('tool', tool,
       'outcome', outcome, 'n', n, 'keys', keys, 'sized', sized) order by tool, outcome)
@@ -71,7 +84,7 @@ Deno.test("usage: every tool call is one event, written in batches; none lost", 
           from public.usage_events where tenant_id = '${t.id}' group by 1, 2) g`),
   );
   deepStrictEqual(rows, [
-    { tool: "echo", outcome: "ok", n: 40, keys: 1, sized: true },
+    { tool: "echo", outcome: "ok", n: 41, keys: 1, sized: true },
     { tool: "echo", outcome: "tool_error", n: 1, keys: 1, sized: true },
     { tool: "tenant_info", outcome: "ok", n: 15, keys: 1, sized: true },
   ]);

@@ -70,29 +70,29 @@ export class UsageWriter {
       return;
     }
     this.#queue.push(event);
-    if (this.#queue.length >= batchSize) {
-      if (!this.#draining) this.options.background.run(() => this.drain());
-    } else if (!this.#timerSet) {
-      this.#timerSet = true;
-      this.options.background.run(async () => {
-        await delay(this.options.flushMs);
-        this.#timerSet = false;
-        await this.drain();
-      });
-    }
+    // While a drain runs, it schedules what arrives meanwhile when it ends.
+    if (this.#draining) return;
+    if (this.#queue.length >= batchSize || !this.#timerSet) this.#scheduleRest();
   }
 
-  /** Writes everything queued (one drain at a time); resolves when the queue is empty. */
+  /** Writes what is queued now (one drain at a time), then schedules what arrived meanwhile. */
   drain(): Promise<void> {
-    return this.#draining ??= this.#drainAll().finally(() => (this.#draining = undefined));
+    return this.#draining ??= this.#drainAll().finally(() => {
+      this.#draining = undefined;
+      this.#scheduleRest();
+    });
   }
 
   async #drainAll(): Promise<void> {
     const { batchSize, log, metrics } = this.options;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, batchSize);
+    // What is queued now, in batches; a partial batch arriving meanwhile waits for its timer (or
+    // for a full batch), so a slow database sees full batches rather than a stream of small ones.
+    for (let left = this.#queue.length; left > 0;) {
+      const batch = this.#queue.splice(0, Math.min(batchSize, left));
+      left -= batch.length;
       if (await this.#write(batch)) {
         metrics.usageWritten += batch.length;
+        metrics.usageWrites++;
       } else {
         metrics.usageDropped += batch.length;
         this.#droppedUnlogged += batch.length;
@@ -107,6 +107,21 @@ export class UsageWriter {
       this.#droppedUnlogged = 0;
     }
     await this.#pruneHourly();
+  }
+
+  /** A full batch is written now, a partial one when its timer fires. */
+  #scheduleRest(): void {
+    const { batchSize, background, flushMs } = this.options;
+    if (this.#queue.length >= batchSize) {
+      background.run(() => this.drain());
+    } else if (this.#queue.length > 0 && !this.#timerSet) {
+      this.#timerSet = true;
+      background.run(async () => {
+        await delay(flushMs);
+        this.#timerSet = false;
+        await this.drain();
+      });
+    }
   }
 
   async #write(batch: UsageEvent[]): Promise<boolean> {

@@ -16,8 +16,9 @@ export interface Metrics {
   limiterRefusals: number;
   /** Leases that could not reach the database, so the caller was let through. */
   limiterFailOpen: number;
-  /** Usage events written to the database. */
+  /** Usage events written to the database, and in how many writes. */
   usageWritten: number;
+  usageWrites: number;
   /** Usage events lost: the queue was full or every retry failed. */
   usageDropped: number;
   /** Failed attempts to write a batch of usage events (retried or not). */
@@ -38,6 +39,7 @@ export function createMetrics(): Metrics {
     limiterRefusals: 0,
     limiterFailOpen: 0,
     usageWritten: 0,
+    usageWrites: 0,
     usageDropped: 0,
     usageWriteFailures: 0,
   };
