@@ -109,6 +109,7 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     batch: Math.max(1, config.limitLeaseBatch),
     ttlMs: config.tenantCacheTtlMs,
     failOpenMs: config.negativeCacheTtlMs,
+    background,
   });
   const usage = config.usageBatchSize === 0 || !metering ? undefined : new UsageWriter({
     rpc: lazyDatabase,

@@ -7,18 +7,20 @@
  * its window, so no window ever admits more than its limit:
  *
  *   admitted(window) ≤ limit                       (overshoot: none)
- *   refused early ≤ (I − 1) × (b − 1)              (tokens stranded in other isolates)
+ *   refused early ≤ (I − 1) × (b + ⌊b / 4⌋)        (tokens stranded in other isolates)
  *
  * for I isolates holding leases, each lease b ≤ min(B, ⌈limit / 10⌉). A lease is sized to about a
  * second of the caller's recent rate (at least 10, at most B = LIMIT_LEASE_BATCH; the database
  * caps it at a tenth of the limit), so a busy caller costs about one lease per second per limit
- * and an idle one never strands much. Windows are fixed (minute, UTC day, UTC month),
+ * and an idle one never strands much. The next lease is asked when a quarter of the last one is
+ * left (hence ⌊b / 4⌋ above), in the background: in steady state no request waits for one. Windows are fixed (minute, UTC day, UTC month),
  * so a burst across a boundary may reach 2 × limit within one rolling minute. The limits a caller
  * is under are re-read at most every `ttlMs` (the key cache TTL): a changed limit applies within
  * it. If the database can't be reached the limiter lets requests through (counted, logged) rather
  * than turn a blip into an outage; authentication already guards who gets in.
  */
 import { ApiError } from "../lib/api_error.ts";
+import type { Background } from "../lib/background.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
@@ -99,6 +101,8 @@ export interface LimiterOptions {
   ttlMs: number;
   /** How long to let a caller through unchecked after the database could not be reached. */
   failOpenMs: number;
+  /** Where leases asked ahead of need run. */
+  background: Background;
 }
 
 export class Limiter {
@@ -139,8 +143,25 @@ export class Limiter {
       ready = false;
     }
     if (!ready) return false;
-    for (const bucket of limits.buckets) if (bucket.kind === kind) bucket.tokens--;
+    let low = false;
+    for (const bucket of limits.buckets) {
+      if (bucket.kind !== kind) continue;
+      bucket.tokens--;
+      if (bucket.tokens * 4 <= bucket.lastGrant) low = true;
+    }
+    // A quarter of the last lease left: the next one is asked now, so no request waits for it.
+    if (low) this.#prefetch(caller, kind);
     return true;
+  }
+
+  #prefetch(caller: LimitedCaller, kind: LimitKind): void {
+    const leaseId = `${caller.keyId}:${kind}`;
+    if (this.#pending.has(leaseId)) return;
+    const pending = this.#lease(caller, kind)
+      .catch((err) => this.options.log.error("limiter_lease_failed", { error: err }))
+      .finally(() => this.#pending.delete(leaseId));
+    this.#pending.set(leaseId, pending);
+    this.options.background.run(() => pending);
   }
 
   async #leaseAndTake(caller: LimitedCaller, kind: LimitKind): Promise<void> {
@@ -170,7 +191,7 @@ export class Limiter {
     const want: Record<string, number> = {};
     if (known && known.checkedUntil > sentAt) {
       for (const b of known.buckets) {
-        if (b.kind === kind && (b.tokens <= 0 || b.windowEnd <= sentAt)) {
+        if (b.kind === kind && (b.tokens * 4 <= b.lastGrant || b.windowEnd <= sentAt)) {
           want[`${b.subject}.${b.name}`] = leaseSize(b, sentAt, batch);
         }
       }
