@@ -1,8 +1,8 @@
 /**
  * `deno run -A bench/metering.ts [rounds] [seconds]` — what the request log, usage events and
- * limits cost on warm tools/call, over HTTP against the real stack: two function processes
- * started alike, one with metering (also called with a key whose tenant has limits, so leases
- * happen) and one without, measured interleaved round by round; the figure is the per-round
+ * limits cost on warm tools/call, over HTTP against the real stack: function processes started
+ * alike — without metering, with the log line only, with log and usage events (also called with a
+ * key whose tenant has limits, so leases happen) — measured interleaved round by round; the figure is the per-round
  * ratio (median and range). `deno task bench` measures the same variants among all the others;
  * this is the short, focused run. Not part of the test suite.
  */
@@ -27,13 +27,15 @@ try {
     where id = (select tenant_id from public.api_keys where key_id = '${
     limitedKey.slice(5, 17)
   }')`);
-  const [metered, unmetered] = await Promise.all([
+  const [metered, unmetered, logOnly] = await Promise.all([
     stack.startFunction({}, ENTRY),
     stack.startFunction({ BENCH_METERING: "off" }, ENTRY),
+    stack.startFunction({ USAGE_BATCH_SIZE: "0" }, ENTRY),
   ]);
   const at = (url: string) => `${url}/mcp-tools-server/mcp`;
   const variants: Variant[] = [
     { id: "unmetered", label: "(u) no log, usage or limits", url: at(unmetered.url), key },
+    { id: "log", label: "(l) log line only", url: at(logOnly.url), key },
     { id: "metered", label: "(m) log + usage events", url: at(metered.url), key },
     { id: "limited", label: "(m) + limits (leases)", url: at(metered.url), key: limitedKey },
   ];
