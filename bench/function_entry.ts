@@ -17,7 +17,9 @@ const imported = performance.now();
 
 const env = (name: string) => Deno.env.get(name);
 const config = loadConfig(env);
-const { app } = composeApp(config, { families: [...FAMILIES, benchTools] });
+// BENCH_METERING=off: no request log, usage events or limits, to measure what they cost.
+const metering = env("BENCH_METERING") !== "off";
+const { app } = composeApp(config, { families: [...FAMILIES, benchTools], metering });
 const timings: Record<string, number> = { entered, imported, built: performance.now() };
 
 /** The first MCP request is timed in full (body included); every later one goes straight on. */

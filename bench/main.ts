@@ -118,6 +118,17 @@ async function main() {
       BENCH_TOOL_NAMES,
       ["echo", "tenant_info"],
     ]);
+    // Metering's cost: two more processes started alike, one with the request log, usage events
+    // and limits (also called with a key whose tenant has limits: leases), one without them.
+    const [limitedKey] = await tenantsWithKeys(stack, [BENCH_TOOL_NAMES]);
+    const limitedKeyId = limitedKey.slice(5, 17);
+    await stack.psql(`update public.tenants set requests_per_minute = 1000000000,
+        calls_per_day = 1000000000
+      where id = (select tenant_id from public.api_keys where key_id = '${limitedKeyId}')`);
+    const [metered, unmetered] = await Promise.all([
+      stack.startFunction({}, ENTRY),
+      stack.startFunction({ BENCH_METERING: "off" }, ENTRY),
+    ]);
     const baselines = await startBaselines(stack);
     // The stack runs the function on the edge runtime's Deno; the same entry on the Deno running
     // this bench is measured beside it.
@@ -148,6 +159,24 @@ async function main() {
         id: "direct-current",
         label: `(a') function, no gateway (${current})`,
         url: `${onCurrent.url}/mcp-tools-server/mcp`,
+        key: benchKey,
+      },
+      {
+        id: "metered",
+        label: "(m) metered: log + usage events",
+        url: `${metered.url}/mcp-tools-server/mcp`,
+        key: benchKey,
+      },
+      {
+        id: "metered-limited",
+        label: "(m) + limits on the tenant",
+        url: `${metered.url}/mcp-tools-server/mcp`,
+        key: limitedKey,
+      },
+      {
+        id: "unmetered",
+        label: "(u) no log, usage or limits",
+        url: `${unmetered.url}/mcp-tools-server/mcp`,
         key: benchKey,
       },
       ...baselines,

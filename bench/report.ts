@@ -53,6 +53,27 @@ function rps(r: Report, variant: string, method: string): number {
   return r.throughput.find((f) => f.variant === variant && f.method === method)?.rps ?? NaN;
 }
 
+/** tools/call throughput of `a` over `b`, round by round (both measured in every round). */
+function roundRatios(r: Report, a: string, b: string): number[] {
+  const find = (v: string) =>
+    r.throughput.find((f) => f.variant === v && f.method === "tools/call")?.roundsRps ?? [];
+  const [x, y] = [find(a), find(b)];
+  return x.map((value, i) => value / y[i]).filter(Number.isFinite).sort((p, q) => p - q);
+}
+
+function perRoundMedian(r: Report, a: string, b: string): number {
+  const ratios = roundRatios(r, a, b);
+  return ratios.length === 0 ? NaN : ratios[Math.floor(ratios.length / 2)];
+}
+
+function perRound(r: Report, a: string, b: string): string {
+  const ratios = roundRatios(r, a, b);
+  if (ratios.length === 0) return "n/a";
+  return `median ${round(perRoundMedian(r, a, b), 3)} (range ${round(ratios[0], 3)}–${
+    round(ratios.at(-1)!, 3)
+  })`;
+}
+
 export function budget(r: Report): Goal[] {
   // Like with like: the function and each baseline behind one gateway hop each; the figures
   // without any gateway are shown beside them.
@@ -81,6 +102,13 @@ export function budget(r: Report): Goal[] {
       goal: "cold first request p50 ≤ 60 ms (imports + key lookup + server build)",
       measured: `${inProcess} ms in process; ${cold.spawnToFirstAnswer.p50} ms from spawn`,
       met: inProcess <= 60,
+    },
+    {
+      goal: "log + usage + limits cost ≤ 5 % of warm tools/call (direct, per round)",
+      measured: `(m)/(u) ${perRound(r, "metered", "unmetered")}; ` +
+        `with limits ${perRound(r, "metered-limited", "unmetered")}`,
+      met: perRoundMedian(r, "metered", "unmetered") >= 0.95 &&
+        perRoundMedian(r, "metered-limited", "unmetered") >= 0.95,
     },
     {
       goal: "1,000 fingerprints ≤ 64 MB",
@@ -139,7 +167,16 @@ export function printReport(r: Report): void {
 
   out.push("\ndatabase round-trips for one key");
   out.push(table(
-    ["TTL", "requests", "over", "TTL windows", "store lookups", "PostgREST requests", "per 1,000"],
+    [
+      "TTL",
+      "requests",
+      "over",
+      "TTL windows",
+      "store lookups",
+      "PostgREST lookups",
+      "per 1,000",
+      "leases + usage writes",
+    ],
     r.roundTrips.map((d) => [
       `${d.ttlMs} ms`,
       d.requests,
@@ -148,6 +185,7 @@ export function printReport(r: Report): void {
       d.storeLookups,
       d.postgrestRequests,
       d.perThousand,
+      d.meteringRequests,
     ]),
   ));
 

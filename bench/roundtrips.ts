@@ -14,16 +14,21 @@ export interface RoundTripFigures {
   /** TTL windows the run spans: the design allows one lookup per window. */
   windows: number;
   storeLookups: number;
+  /** Key lookups (resolve_api_key) the proxy saw. */
   postgrestRequests: number;
+  /** Everything else the function sent: limiter leases, usage writes and prunes. */
+  meteringRequests: number;
   perThousand: number;
 }
 
-/** Forwards everything to `upstream`, counting requests to the REST API. */
+/** Forwards everything to `upstream`, counting requests to the REST API: key lookups apart. */
 function countingProxy(upstream: string) {
   let rest = 0;
+  let lookups = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     const url = new URL(req.url);
     if (url.pathname.startsWith("/rest/v1/")) rest++;
+    if (url.pathname === "/rest/v1/rpc/resolve_api_key") lookups++;
     return fetch(upstream + url.pathname + url.search, {
       method: req.method,
       headers: req.headers,
@@ -33,6 +38,7 @@ function countingProxy(upstream: string) {
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     count: () => rest,
+    lookups: () => lookups,
     stop: () => server.shutdown(),
   };
 }
@@ -76,7 +82,8 @@ export async function roundTrips(
       elapsedMs: round(elapsedMs, 0),
       windows: Math.ceil(elapsedMs / opts.ttlMs),
       storeLookups: metrics.storeLookups,
-      postgrestRequests: proxy.count(),
+      postgrestRequests: proxy.lookups(),
+      meteringRequests: proxy.count() - proxy.lookups(),
       perThousand: round(metrics.storeLookups * 1000 / opts.requests, 1),
     };
   } finally {

@@ -30,8 +30,11 @@ const USAGE = `usage: deno task admin <command> [--json]
   user token <email> --password <text> [--oauth]
       an access token as Supabase Auth issues it; --oauth goes through the OAuth server
       (registers a client, authorizes, consents, exchanges the code) so it carries client_id
+  usage <slug> [--since <ago>] [--by tool|key|day]   (default: the last 30 days, by tool)
+  usage prune [--days <n>]             (roll up and delete raw events older than n days; 30)
 
 <when> is an ISO date-time, "now", or a duration from now such as 30m, 24h, 90d.
+<ago> is an ISO date-time or a duration back from now such as 24h, 7d.
 --json prints one JSON document. Errors are one line on stderr and exit status 1.
 Target: the local stack from \`deno task dev\`, or SUPABASE_URL with SUPABASE_SERVICE_ROLE_KEY
 (or SUPABASE_SECRET_KEY) for a hosted project.`;
@@ -55,6 +58,9 @@ interface Parsed {
   role?: string;
   password?: string;
   oauth: boolean;
+  since?: string;
+  by?: string;
+  days?: string;
 }
 
 function parse(args: string[]): Parsed {
@@ -72,6 +78,9 @@ function parse(args: string[]): Parsed {
       role: { type: "string" },
       password: { type: "string" },
       oauth: { type: "boolean", default: false },
+      since: { type: "string" },
+      by: { type: "string" },
+      days: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -91,6 +100,9 @@ function parse(args: string[]): Parsed {
     role: values.role,
     password: values.password,
     oauth: values.oauth,
+    since: values.since,
+    by: values.by,
+    days: values.days,
   };
 }
 
@@ -132,6 +144,14 @@ export function parseWhen(value: string, now = Date.now()): string {
     throw new UsageError(`"${value}" is not a time: use an ISO date-time, now, or e.g. 24h / 90d.`);
   }
   return new Date(ms).toISOString();
+}
+
+/** ISO date-time, or a duration back from now (24h, 7d). */
+export function parseSince(value: string, now = Date.now()): string {
+  const duration = /^(\d+)(m|h|d)$/.exec(value);
+  if (!duration) return parseWhen(value, now);
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as "m" | "h" | "d"];
+  return new Date(now - Number(duration[1]) * unit).toISOString();
 }
 
 function toolList(value: string): string[] {
@@ -262,7 +282,29 @@ function plan(p: Parsed): { fn: string; args: Record<string, unknown>; show: Sho
         args: { p_tenant_slug: rest[0] ?? null },
         show: (value) => (value as Json[]).map(showMember).join("\n") || "(no members)",
       };
+    case "usage prune": {
+      const days = Number(p.days ?? "30");
+      if (!Number.isInteger(days) || days < 1) {
+        throw new UsageError(`--days must be a whole number of days ≥ 1, not "${p.days}".`);
+      }
+      return { fn: "prune_usage", args: { p_retention_days: days }, show: showPruned };
+    }
     default:
+      if (noun === "usage" && verb !== undefined) {
+        const by = p.by ?? "tool";
+        if (!["tool", "key", "day"].includes(by)) {
+          throw new UsageError(`--by must be tool, key or day, not "${by}".`);
+        }
+        return {
+          fn: "usage_report",
+          args: {
+            p_tenant_slug: verb,
+            p_since: p.since === undefined ? null : parseSince(p.since),
+            p_by: by,
+          },
+          show: showUsage,
+        };
+      }
       throw new UsageError(`Unknown command "${p.words.join(" ")}".\n${USAGE}`);
   }
 }
@@ -327,6 +369,26 @@ const showTools: Show = (value) =>
       t.tenant ? `\tonly ${t.tenant}` : ""
     }\t${t.description}`
   ).join("\n");
+
+const showUsage: Show = (value) => {
+  const u = value as Json & { rows: Json[] };
+  const head = `${u.tenant}: tool calls since ${u.since}, by ${u.by}`;
+  if (u.rows.length === 0) return `${head}\n  (no calls)`;
+  const lines = u.rows.map((r) =>
+    `  ${String(r.group_key || "(user)").padEnd(24)} ${String(r.calls).padStart(8)} calls ` +
+    `${
+      String(r.errors).padStart(6)
+    } errors   p50 ${r.latency_p50_ms} ms  p95 ${r.latency_p95_ms} ms` +
+    `  p99 ${r.latency_p99_ms} ms  max ${r.latency_max_ms} ms`
+  );
+  return [head, ...lines].join("\n");
+};
+
+const showPruned: Show = (value) => {
+  const r = value as Json;
+  return `events before ${r.cutoff}: ${r.deleted_events} deleted, ${r.rolled_up_rows} daily ` +
+    `row(s) rolled up; ${r.deleted_windows} old limiter window(s) deleted`;
+};
 
 async function main(): Promise<number> {
   let parsed: Parsed;

@@ -167,10 +167,13 @@ const PUBLIC_RPCS = [
   "enable_tools",
   "get_tenant",
   "issue_api_key",
+  "lease_usage",
   "list_api_keys",
   "list_members",
   "list_tenants",
   "list_tools",
+  "prune_usage",
+  "record_usage",
   "remove_member",
   "resolve_api_key",
   "resolve_member",
@@ -182,6 +185,7 @@ const PUBLIC_RPCS = [
   "set_tenant_config",
   "set_tenant_secret",
   "set_tenant_status",
+  "usage_report",
 ];
 /**
  * The only functions that may run with their owner's rights: they touch secret values, read

@@ -2,6 +2,7 @@
 import { composeApp, type Overrides } from "../../supabase/functions/mcp-tools-server/compose.ts";
 import { type Config, loadConfig } from "../../supabase/functions/mcp-tools-server/config.ts";
 import type { TenantStore } from "../../supabase/functions/mcp-tools-server/data/tenant_store.ts";
+import type { Background } from "../../supabase/functions/mcp-tools-server/lib/background.ts";
 import { type Logger, silentLogger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
 import type { Metrics } from "../../supabase/functions/mcp-tools-server/lib/metrics.ts";
 import type {
@@ -89,6 +90,8 @@ export interface TestApp {
   fetch: typeof fetch;
   metrics: Metrics;
   clock: ManualClock;
+  /** Usage writes still running after answers; await `settled()` before reading them back. */
+  background: Background;
 }
 
 /**
@@ -118,21 +121,28 @@ export function inProcessApp(
   });
 }
 
-/** composeApp with a manual clock and a silent log, reached through `fetch`. */
+/**
+ * composeApp with a manual clock and a silent log, reached through `fetch`. Usage events are off
+ * unless `config.usageBatchSize` is given (their writes outlive a test that doesn't await them).
+ */
 export function composedApp(
   options: Omit<Overrides, "clock" | "metrics"> & { config?: Partial<Config> },
 ): TestApp {
   const { config: overrides, ...parts } = options;
   const clock = new ManualClock();
-  const { app, metrics } = composeApp(loadConfig(() => undefined, overrides), {
-    log: silentLogger,
-    ...parts,
-    clock,
-  });
+  const { app, metrics, background } = composeApp(
+    loadConfig(() => undefined, { usageBatchSize: 0, ...overrides }),
+    {
+      log: silentLogger,
+      ...parts,
+      clock,
+    },
+  );
   return {
     url: `http://function.test${MCP_PATH}`,
     metrics,
     clock,
+    background,
     fetch: (input, init) => Promise.resolve(app.fetch(new Request(input, init))),
   };
 }

@@ -23,8 +23,12 @@ import { supabaseClient } from "./data/supabase_client.ts";
 import { cachedTenantSecrets, supabaseTenantSecrets } from "./data/tenant_secrets.ts";
 import { supabaseTenantStore, type TenantStore } from "./data/tenant_store.ts";
 import { createHttpApp } from "./http/app.ts";
+import { Limiter } from "./data/limiter.ts";
+import { storeProbe } from "./data/readiness.ts";
+import { UsageWriter } from "./data/usage_writer.ts";
+import { type Background, createBackground } from "./lib/background.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
-import { consoleLogger, type Logger } from "./lib/log.ts";
+import { consoleLogger, type Logger, silentLogger } from "./lib/log.ts";
 import { createMetrics, type Metrics } from "./lib/metrics.ts";
 import { McpFront } from "./mcp/front.ts";
 import { buildServer } from "./mcp/mcp_lite_server.ts";
@@ -52,11 +56,20 @@ export interface Overrides {
   resolve?: Resolver;
   metrics?: Metrics;
   log?: Logger;
+  /** Where work after the answer runs; default EdgeRuntime.waitUntil or a tracked promise. */
+  background?: Background;
+  /**
+   * false: no request log line, usage events or limits — only for the bench, which measures what
+   * they cost against this. Default true.
+   */
+  metering?: boolean;
 }
 
 export interface Composed {
   app: Hono;
   metrics: Metrics;
+  /** Work still running after answers (usage writes): tests and a graceful stop await it. */
+  background: Background;
 }
 
 export function composeApp(config: Config, overrides: Overrides = {}): Composed {
@@ -100,11 +113,50 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     build: (toolSet) => buildServer(toolSet, { services, log, serverInfo }),
   });
   const front = new McpFront({ serverInfo, toolsTtlMs: config.tenantCacheTtlMs });
-  const callers = new Callers(auth, users);
-  return {
-    app: createHttpApp({ config, auth, callers, servers, front, metrics, log }),
+
+  // Built on first use, like `database`, so a composition without a database still starts.
+  const lazyDatabase: Rpc = { call: (fn, args) => database().call(fn, args) };
+  const background = overrides.background ?? createBackground();
+  const isolate = config.executionId ?? `local-${crypto.randomUUID().slice(0, 8)}`;
+  // Limits live in the tenant database: with another tenant store (unit tests) there are none.
+  const metering = overrides.metering ?? true;
+  const limiter = overrides.store || !metering ? undefined : new Limiter({
+    rpc: lazyDatabase,
+    clock,
     metrics,
-  };
+    log,
+    batch: Math.max(1, config.limitLeaseBatch),
+    ttlMs: config.tenantCacheTtlMs,
+    failOpenMs: config.negativeCacheTtlMs,
+    background,
+  });
+  const usage = config.usageBatchSize === 0 || !metering ? undefined : new UsageWriter({
+    rpc: lazyDatabase,
+    background,
+    metrics,
+    log,
+    batchSize: config.usageBatchSize,
+    flushMs: config.usageFlushMs,
+    maxQueued: config.usageQueueMax,
+    retries: config.usageFlushRetries,
+    retryDelayMs: 200,
+    retentionDays: config.usageRetentionDays,
+    now: () => clock.now(),
+  });
+  const storeReady = storeProbe(lazyDatabase, { clock, cacheMs: config.readyCacheMs, log });
+  const callers = new Callers(auth, users);
+  const app = createHttpApp({
+    config,
+    auth,
+    callers,
+    servers,
+    front,
+    metrics,
+    log,
+    metering: { limiter, usage, isolate, log: metering ? log : silentLogger },
+    storeReady,
+  });
+  return { app, metrics, background };
 }
 
 function userTokenVerifier(config: Config, clock: Clock, fetchJwks?: typeof fetch) {

@@ -175,6 +175,28 @@ const Environment = z.object({
   AUTH_LEGACY_JWT_SECRET: text(
     "Accept legacy HS256 user tokens signed with this secret. Unset: HS256 tokens are refused.",
   ),
+  USAGE_BATCH_SIZE: whole(
+    500,
+    "Usage events per database write (a full batch is written at once); 0 turns them off.",
+  ),
+  USAGE_FLUSH_MS: whole(1_000, "Longest a usage event waits in memory for its batch to fill."),
+  USAGE_QUEUE_MAX: whole(
+    10_000,
+    "Usage events held while the database is down; beyond, new ones are dropped and counted.",
+  ),
+  USAGE_FLUSH_RETRIES: whole(
+    3,
+    "Further attempts to write a batch after the database was unreachable.",
+  ),
+  USAGE_RETENTION_DAYS: whole(
+    30,
+    "Days raw usage events are kept; older ones are rolled up per day, then deleted. 0: forever.",
+  ),
+  LIMIT_LEASE_BATCH: whole(
+    500,
+    "Largest lease of a limit's tokens per database call (B); see Usage, limits and logs.",
+  ),
+  READY_CACHE_MS: whole(2_000, "How long `GET /ready` reuses its last database probe."),
   MCP_FUNCTION_PORT: optionalWhole(
     "Port to listen on, for running outside the edge runtime (the runtime picks its own).",
   ),
@@ -187,6 +209,9 @@ const Environment = z.object({
   ),
   SUPABASE_JWKS: text(
     "Injected by Supabase: the project's public signing keys; without it they are fetched from the issuer.",
+  ),
+  SB_EXECUTION_ID: text(
+    "Injected by Supabase (hosted): names the isolate in logs and usage events.",
   ),
 });
 
@@ -217,6 +242,14 @@ const ConfigSchema = Environment.transform((e) => ({
   tenantSecretsTtlMs: e.TENANT_SECRETS_TTL_MS,
   tenantSecretsCacheMax: e.TENANT_SECRETS_CACHE_MAX,
   tenantSecretsKey: e.TENANT_SECRETS_KEY,
+  usageBatchSize: e.USAGE_BATCH_SIZE,
+  usageFlushMs: e.USAGE_FLUSH_MS,
+  usageQueueMax: e.USAGE_QUEUE_MAX,
+  usageFlushRetries: e.USAGE_FLUSH_RETRIES,
+  usageRetentionDays: e.USAGE_RETENTION_DAYS,
+  limitLeaseBatch: e.LIMIT_LEASE_BATCH,
+  readyCacheMs: e.READY_CACHE_MS,
+  executionId: e.SB_EXECUTION_ID,
   port: e.MCP_FUNCTION_PORT,
   userAuth: {
     enabled: e.MCP_USER_TOKENS,

@@ -75,12 +75,14 @@ export class Authenticator {
     return this.#cache.size;
   }
 
-  async authenticate(request: Request): Promise<Caller> {
+  /** `seen.keyCache` says whether this request found the key cached or looked it up. */
+  async authenticate(request: Request, seen?: { keyCache?: "hit" | "miss" }): Promise<Caller> {
     const { clock, metrics, config } = this.deps;
     const key = readApiKey(request);
     const keyHash = await sha256Hex(key.key);
     let caller = this.#cache.peek(keyHash);
     if (caller === undefined || caller === null) {
+      if (seen) seen.keyCache = "miss";
       const address = clientAddress(request, config.clientAddressHeader);
       this.#checkBudgets(address, key.keyId);
       try {
@@ -100,6 +102,7 @@ export class Authenticator {
       }
       if (!caller) this.#failed(address, key.keyId);
     } else {
+      if (seen) seen.keyCache = "hit";
       metrics.keyCacheHits++;
     }
     if (!caller) {

@@ -4,8 +4,8 @@
  * to the user authenticator when the deployment accepts user tokens. Either way the answer is a
  * caller acting in one tenant, which must be the tenant the URL names when it names one.
  */
-import type { Authenticator } from "./authenticator.ts";
-import type { UserAuthenticator } from "./user_authenticator.ts";
+import type { Authenticator, Caller } from "./authenticator.ts";
+import type { UserAuthenticator, UserCaller } from "./user_authenticator.ts";
 import { looksLikeJwt } from "./user_token.ts";
 import { refuseCredentialsInUrl } from "./credentials.ts";
 import { ApiError } from "../lib/api_error.ts";
@@ -26,7 +26,12 @@ export class Callers {
     private readonly users: UserAuthenticator | undefined,
   ) {}
 
-  async authenticate(request: Request, tenantSlug?: string): Promise<AuthenticatedCaller> {
+  /** `seen.keyCache` (API keys) says whether the key was found cached or looked up. */
+  async authenticate(
+    request: Request,
+    tenantSlug?: string,
+    seen?: { keyCache?: "hit" | "miss" },
+  ): Promise<Caller | UserCaller> {
     const token = userToken(request);
     if (token !== undefined) {
       refuseCredentialsInUrl(request.url);
@@ -47,7 +52,7 @@ export class Callers {
           "(a person signs in with their Supabase account and must be a member of the tenant).",
       );
     }
-    const caller = await this.keys.authenticate(request);
+    const caller = await this.keys.authenticate(request, seen);
     if (tenantSlug !== undefined && caller.tenant.slug !== tenantSlug) {
       throw new ApiError(
         "WRONG_TENANT",

@@ -43,6 +43,7 @@ async function discardBody(request: Request, max: number): Promise<void> {
     // The client went away: nothing left to drain.
   }
 }
+import { type MeteringDeps, RequestRecord } from "./request_log.ts";
 
 /** What the routes are wired to; the composition root builds every part. */
 export interface HttpDeps {
@@ -54,13 +55,38 @@ export interface HttpDeps {
   front: McpFront;
   metrics: Metrics;
   log: Logger;
+  metering: MeteringDeps;
+  /** Whether the database answers (cached briefly). */
+  storeReady: () => Promise<boolean>;
 }
 
-export function createHttpApp(deps: HttpDeps): Hono {
-  const { config, auth, callers, servers, front, metrics, log } = deps;
-  const app = new Hono({ strict: false }).basePath(BASE_PATH);
+type Env = { Variables: { record: RequestRecord } };
 
+export function createHttpApp(deps: HttpDeps): Hono {
+  const { config, auth, callers, servers, front, metrics, log, metering } = deps;
+  const app = new Hono<Env>({ strict: false }).basePath(BASE_PATH);
+
+  // Liveness: the process answers. Readiness: it can also reach the database.
   app.get("/health", (c) => c.json({ status: "ok", name: SERVER_NAME, version: SERVER_VERSION }));
+  app.get("/ready", async (c) => {
+    if (await deps.storeReady()) return c.json({ status: "ready", store: "reachable" });
+    throw new ApiError(
+      "STORE_UNAVAILABLE",
+      "Not ready: the database can't be reached. Retry shortly.",
+      { "retry-after": String(config.retryAfterSeconds) },
+      { store: "unreachable" },
+    );
+  });
+
+  // One log line per MCP request, whatever its outcome (preflights and refusals included).
+  for (const path of ["/mcp", "/t/:tenant/mcp"]) {
+    app.use(path, async (c, next) => {
+      const record = new RequestRecord(metering);
+      c.set("record", record);
+      await next();
+      record.finish(c.req.method, c.res.status, c.error);
+    });
+  }
 
   const originPolicy = { allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts };
   // Preflights are answered before anything else; CORS headers go on every answer, errors too.
@@ -95,8 +121,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
       }),
       async (c) => {
         metrics.requests++;
+        const record = c.get("record");
         // Authentication first, the same in both protocol eras.
-        const caller = await callers.authenticate(c.req.raw, tenantOf(c.req.path));
+        const caller = await callers.authenticate(c.req.raw, tenantOf(c.req.path), record);
         // After authentication, so an anonymous probe learns nothing but "authenticate".
         if (c.req.method !== "POST") {
           throw new ApiError(
@@ -105,10 +132,13 @@ export function createHttpApp(deps: HttpDeps): Hono {
             { allow: "POST, OPTIONS" },
           );
         }
+        // The caller's limits, from tokens this isolate holds (a database call once per batch).
+        const wait = record.admitRequest(caller);
+        if (wait) await wait;
         const body = await readBoundedBody(c.req.raw);
         if ("refused" in body) return rpcErrorResponse(null, body.refused);
         const server = servers.serverFor(caller.toolSet);
-        return front.handle(c.req.raw, body.text, caller, server);
+        return front.handle(c.req.raw, body.text, caller, server, record);
       },
     );
   }
@@ -118,7 +148,18 @@ export function createHttpApp(deps: HttpDeps): Hono {
     if (!token || !timingSafeEqual(c.req.header("authorization") ?? "", `Bearer ${token}`)) {
       return notFound();
     }
-    return c.json({ ...metrics, cachedServers: servers.size, cachedKeys: auth.cachedKeys });
+    const keyLookups = metrics.keyCacheHits + metrics.storeLookups;
+    const serverLookups = metrics.serverCacheHits + metrics.serverBuilds;
+    return c.json({
+      ...metrics,
+      cachedServers: servers.size,
+      cachedKeys: auth.cachedKeys,
+      keyCacheHitRate: keyLookups === 0 ? null : metrics.keyCacheHits / keyLookups,
+      serverCacheHitRate: serverLookups === 0 ? null : metrics.serverCacheHits / serverLookups,
+      usageQueued: metering.usage?.queued ?? 0,
+      limiter: metering.limiter?.stats() ?? null,
+      isolate: metering.isolate,
+    });
   });
 
   app.notFound(() => notFound());
@@ -147,7 +188,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     );
   });
 
-  return app;
+  return app as unknown as Hono;
 }
 
 /** The tenant segment of `/…/t/<slug>/mcp`, if the path has one. */

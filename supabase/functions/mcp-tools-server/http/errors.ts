@@ -12,8 +12,11 @@ export function apiErrorResponse(err: ApiError, extra: Record<string, unknown> =
     const invalid = err.code === "INVALID_API_KEY" ? ', error="invalid_token"' : "";
     headers.set("www-authenticate", `Bearer realm="${SERVER_NAME}"${invalid}`);
   }
-  return new Response(JSON.stringify({ error: err.message, code: err.code, ...extra }), {
-    status: err.status,
-    headers,
-  });
+  return new Response(
+    JSON.stringify({ error: err.message, code: err.code, ...err.details, ...extra }),
+    {
+      status: err.status,
+      headers,
+    },
+  );
 }

@@ -40,7 +40,9 @@ export const ERROR_CODES = {
     429,
     "too many unknown or damaged keys from one client address, or tries at one key id; `Retry-After`",
   ],
-  NOT_FOUND: [404, "any path but `/mcp`, `/health` (and `/metrics` with its token)"],
+  NOT_FOUND: [404, "any path but `/mcp`, `/health`, `/ready` (and `/metrics` with a token)"],
+  RATE_LIMITED: [429, "a `requests_per_minute` is used up; `limit` says whose, `Retry-After`"],
+  QUOTA_EXCEEDED: [429, "a `calls_per_day`/`_month` is used up; `limit`, `Retry-After`"],
   STORE_UNAVAILABLE: [503, "the database can't be reached in `STORE_TIMEOUT_MS`; `Retry-After`"],
   INTERNAL_ERROR: [500, "a bug on our side; the body carries a `reference` found in the logs"],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -54,6 +56,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Extra fields of the JSON answer, e.g. which limit was reached. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = "ApiError";

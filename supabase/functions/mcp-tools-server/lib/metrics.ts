@@ -14,6 +14,19 @@ export interface Metrics {
   serverBuilds: number;
   serverCacheHits: number;
   serverEvictions: number;
+  /** Token leases asked of the database (one per batch of requests per limit). */
+  limiterLeases: number;
+  /** Requests and tool calls refused with 429 (RATE_LIMITED, QUOTA_EXCEEDED). */
+  limiterRefusals: number;
+  /** Leases that could not reach the database, so the caller was let through. */
+  limiterFailOpen: number;
+  /** Usage events written to the database, and in how many writes. */
+  usageWritten: number;
+  usageWrites: number;
+  /** Usage events lost: the queue was full or every retry failed. */
+  usageDropped: number;
+  /** Failed attempts to write a batch of usage events (retried or not). */
+  usageWriteFailures: number;
 }
 
 export function createMetrics(): Metrics {
@@ -28,5 +41,12 @@ export function createMetrics(): Metrics {
     serverBuilds: 0,
     serverCacheHits: 0,
     serverEvictions: 0,
+    limiterLeases: 0,
+    limiterRefusals: 0,
+    limiterFailOpen: 0,
+    usageWritten: 0,
+    usageWrites: 0,
+    usageDropped: 0,
+    usageWriteFailures: 0,
   };
 }

@@ -4,6 +4,7 @@
  * refusals) and hands tools/list and tools/call to the caller's cached ToolServer — an interface
  * owned here, implemented by the mcp-lite adapter.
  */
+import type { ToolOutcome } from "../data/usage_writer.ts";
 import type { ToolDefinition } from "../tools/contract.ts";
 import type { ToolSet } from "../tools/catalog.ts";
 import { detectEra, type Era } from "./protocol/era.ts";
@@ -55,6 +56,22 @@ export interface ToolServer {
   dispatch(url: string, body: string, scope: RequestScope): Promise<Response>;
 }
 
+/**
+ * Told about one request as the front learns it: era, method, tool, and around a tools/call a
+ * gate (quotas) and a report (usage). The HTTP layer supplies one per request and logs it.
+ */
+export interface RequestObserver {
+  era: Era | undefined;
+  method: string | undefined;
+  tool: string | undefined;
+  /** The JSON-RPC error code, when the answer is one. */
+  rpcError: number | undefined;
+  /** Before a tools/call runs: throws an ApiError to refuse it; a promise only when it must wait. */
+  admitToolCall(): Promise<void> | undefined;
+  /** After a tools/call ran (or failed). */
+  toolCalled(outcome: ToolOutcome, latencyMs: number, argBytes: number, resultBytes: number): void;
+}
+
 export interface FrontOptions {
   serverInfo: ServerInfo;
   /** How long a caller may cache its tools/list (the key cache's lifetime). */
@@ -86,22 +103,33 @@ export class McpFront {
     body: string,
     caller: McpCaller,
     server: ToolServer,
+    observer?: RequestObserver,
   ): Promise<Response> {
     let message: Message;
     try {
       message = parseMessage(body);
     } catch (err) {
-      if (err instanceof ProtocolError) return rpcErrorResponse(null, err);
+      if (err instanceof ProtocolError) {
+        if (observer) observer.rpcError = err.code;
+        return rpcErrorResponse(null, err);
+      }
       throw err;
     }
     const era = detectEra(message, request.headers.get("mcp-protocol-version"));
-    const call: Call = { request, body, caller, server };
+    if (observer) {
+      observer.era = era;
+      if (message.kind === "request" || message.kind === "notification") {
+        observer.method = message.method;
+      }
+    }
+    const call: Call = { request, body, caller, server, observer };
     try {
       return era === "modern"
         ? await this.#modern(call, message)
         : await this.#legacy(call, message);
     } catch (err) {
       if (err instanceof ProtocolError) {
+        if (observer) observer.rpcError = err.code;
         return rpcErrorResponse(message.kind === "request" ? message.id : null, err);
       }
       throw err;
@@ -133,7 +161,7 @@ export class McpFront {
             { requiredCapabilities: missing },
           );
         }
-        return this.#dispatch(call, message, "modern", logLevel);
+        return this.#callTool(call, message, "modern", logLevel);
       }
       default:
         throw new ProtocolError(
@@ -182,7 +210,7 @@ export class McpFront {
         return this.#dispatch(call, message, "legacy", LEGACY_LOG_LEVEL);
       case "tools/call":
         toolToCall(message, call.server);
-        return this.#dispatch(call, message, "legacy", LEGACY_LOG_LEVEL);
+        return this.#callTool(call, message, "legacy", LEGACY_LOG_LEVEL);
       default:
         throw new ProtocolError(
           200,
@@ -193,11 +221,39 @@ export class McpFront {
     }
   }
 
+  /** A known tool, its arguments checked: the quota gate, then the call, then its usage report. */
+  async #callTool(
+    call: Call,
+    message: RpcRequest,
+    era: Era,
+    logLevel: LogLevel | null,
+  ): Promise<Response> {
+    const { observer } = call;
+    if (!observer) return this.#dispatch(call, message, era, logLevel);
+    observer.tool = message.params?.name as string;
+    const wait = observer.admitToolCall();
+    if (wait) await wait;
+    const started = performance.now();
+    return this.#dispatch(call, message, era, logLevel, async (response, scope) => {
+      // Read once here (the answer is small JSON) to know its size; the same text is sent on.
+      const text = await response.text();
+      // No outcome set: the call never reached the tool's code (a protocol error on the way).
+      observer.toolCalled(
+        scope.toolOutcome ?? "error",
+        performance.now() - started,
+        call.body.length,
+        text.length,
+      );
+      return new Response(text, { status: response.status, headers: response.headers });
+    });
+  }
+
   #dispatch(
     { request, body, caller, server }: Call,
     message: RpcRequest,
     era: Era,
     logLevel: LogLevel | null,
+    after?: (response: Response, scope: RequestScope) => Promise<Response>,
   ): Promise<Response> {
     const meta = message.params?._meta;
     const token = isObject(meta) ? meta.progressToken : undefined;
@@ -207,12 +263,11 @@ export class McpFront {
     const shape = era === "modern" ? this.#shapeModern : asIs;
     return respondLazily(
       { id: message.id, acceptsStream: accept.includes("text/event-stream") },
-      (channel) =>
-        server.dispatch(
-          request.url,
-          body,
-          new RequestScope(caller, era, progressToken, logLevel, channel, shape),
-        ),
+      (channel) => {
+        const scope = new RequestScope(caller, era, progressToken, logLevel, channel, shape);
+        const answer = server.dispatch(request.url, body, scope);
+        return after ? answer.then((response) => after(response, scope)) : answer;
+      },
     );
   }
 }
@@ -222,6 +277,7 @@ interface Call {
   body: string;
   caller: McpCaller;
   server: ToolServer;
+  observer: RequestObserver | undefined;
 }
 
 /**

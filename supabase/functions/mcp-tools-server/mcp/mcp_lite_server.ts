@@ -180,12 +180,16 @@ async function runTool(
     return errorResult(`Tool "${tool.name}" is not enabled for this API key.`);
   }
   const { caller } = scope;
+  scope.toolOutcome = "tool_error";
   const parsed = tool.input.safeParse(args);
   if (!parsed.success) return errorResult(describeInvalidArguments(tool.name, parsed.error));
   try {
-    return await tool.run(parsed.data, callContext(tool, scope, services));
+    const result = await tool.run(parsed.data, callContext(tool, scope, services));
+    if (!result.isError) scope.toolOutcome = "ok";
+    return result;
   } catch (err) {
     if (err instanceof ToolError) return errorResult(err.message);
+    scope.toolOutcome = "error";
     const ref = crypto.randomUUID();
     log.error("tool_failed", { tool: tool.name, tenant: caller.tenant.slug, ref, error: err });
     return errorResult(`The tool "${tool.name}" failed unexpectedly (reference ${ref}).`);

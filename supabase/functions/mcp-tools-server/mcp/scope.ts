@@ -3,6 +3,7 @@
  * tool that serves it. Servers are shared by every tenant with the same tool set, so this is the
  * only way the caller reaches a tool: per request, never through a closure or a session.
  */
+import type { ToolOutcome } from "../data/usage_writer.ts";
 import type { TenantContext } from "../tools/contract.ts";
 import type { ToolSet } from "../tools/catalog.ts";
 import type { Era } from "./protocol/era.ts";
@@ -20,6 +21,9 @@ export interface McpCaller {
 }
 
 export class RequestScope {
+  /** Set by the tool runner: how the tool call ended (the front reports it as usage). */
+  toolOutcome: ToolOutcome | undefined;
+
   constructor(
     readonly caller: McpCaller,
     readonly era: Era,
