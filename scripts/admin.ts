@@ -6,6 +6,7 @@
 import { createClient } from "@supabase/supabase-js";
 import { parseArgs } from "node:util";
 import { devJsonPath } from "./lib/dev_home.ts";
+import { importArgs, showImport } from "./lib/import_openapi.ts";
 
 const USAGE = `usage: deno task admin <command> [--json]
 
@@ -18,6 +19,9 @@ const USAGE = `usage: deno task admin <command> [--json]
   tools set <slug> <tool,...>          (an empty list "" enables nothing)
   tools enable <slug> <tool...>
   tools disable <slug> <tool...>
+  tools import-openapi <file> [--prefix p_] [--only opId,...] [--tenant <slug>]
+                       [--base-url <url>] [--dry-run]
+                                       (OpenAPI 3.0/3.1, JSON or YAML: one http tool per operation)
   key issue <slug> [--label <text>] [--expires <when>]
   key list [<slug>]
   key rotate <key id> [--old-expires <when>] [--expires <when>]
@@ -44,6 +48,11 @@ interface Parsed {
   label?: string;
   expires?: string;
   oldExpires?: string;
+  prefix?: string;
+  only?: string;
+  tenant?: string;
+  baseUrl?: string;
+  dryRun: boolean;
 }
 
 function parse(args: string[]): Parsed {
@@ -58,6 +67,11 @@ function parse(args: string[]): Parsed {
       label: { type: "string" },
       expires: { type: "string" },
       "old-expires": { type: "string" },
+      prefix: { type: "string" },
+      only: { type: "string" },
+      tenant: { type: "string" },
+      "base-url": { type: "string" },
+      "dry-run": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -74,6 +88,11 @@ function parse(args: string[]): Parsed {
     label: values.label,
     expires: values.expires,
     oldExpires: values["old-expires"],
+    prefix: values.prefix,
+    only: values.only,
+    tenant: values.tenant,
+    baseUrl: values["base-url"],
+    dryRun: values["dry-run"],
   };
 }
 
@@ -129,8 +148,16 @@ function jsonArg(value: string, what: string): unknown {
   }
 }
 
-/** Which SQL function a command calls, with what, and how to show the answer to a person. */
-function plan(p: Parsed): { fn: string; args: Record<string, unknown>; show: Show } {
+interface Plan {
+  fn: string;
+  args: Record<string, unknown>;
+  show: Show;
+  /** What --json prints, when more than the SQL function's answer. */
+  json?: (value: unknown) => unknown;
+}
+
+/** Which SQL function a command calls, with what, and how to show the answer. */
+async function plan(p: Parsed): Promise<Plan> {
   const [noun, verb, ...rest] = p.words;
   const need = (count: number, usage: string) => {
     if (rest.length < count) throw new UsageError(`usage: deno task admin ${usage}`);
@@ -174,6 +201,24 @@ function plan(p: Parsed): { fn: string; args: Record<string, unknown>; show: Sho
       };
     case "tools list":
       return { fn: "list_tools", args: {}, show: showTools };
+    case "tools import-openapi": {
+      need(1, "tools import-openapi <file> [--prefix p_] [--only opId,...] [--tenant <slug>]");
+      const { args, report } = await importArgs(rest[0], {
+        prefix: p.prefix,
+        only: p.only === undefined ? undefined : toolList(p.only),
+        tenant: p.tenant,
+        baseUrl: p.baseUrl,
+        dryRun: p.dryRun,
+      }).catch((err: Error) => {
+        throw new UsageError(err.message);
+      });
+      return {
+        fn: "import_http_tools",
+        args,
+        show: (value) => showImport(report, value),
+        json: (value) => ({ ...(value as Json), ...report }),
+      };
+    }
     case "tools set":
       need(2, "tools set <slug> <tool,...>");
       return {
@@ -282,7 +327,7 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
-    const { fn, args, show } = plan(parsed);
+    const { fn, args, show, json } = await plan(parsed);
     const { url, key } = await target();
     const client = createClient(url, key, {
       auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
@@ -292,7 +337,7 @@ async function main(): Promise<number> {
       const hint = error.hint ? ` ${error.hint}` : "";
       return report(parsed.json, `${error.message}${hint}`, error.code);
     }
-    console.log(parsed.json ? JSON.stringify(data, null, 2) : show(data));
+    console.log(parsed.json ? JSON.stringify(json ? json(data) : data, null, 2) : show(data));
     return 0;
   } catch (err) {
     const message = err instanceof UsageError

@@ -159,6 +159,7 @@ const PUBLIC_RPCS = [
   "disable_tools",
   "enable_tools",
   "get_tenant",
+  "import_http_tools",
   "issue_api_key",
   "list_api_keys",
   "list_tenants",
