@@ -148,6 +148,7 @@ Deno.test("no table, view, sequence or function in public is open to anon or aut
 
 /** The RPC surface: what the function, `deno task admin` and the secrets admin call. */
 const PUBLIC_RPCS = [
+  "attach_remote_server",
   "create_tenant",
   "crm_add_note",
   "crm_create",
@@ -156,15 +157,18 @@ const PUBLIC_RPCS = [
   "crm_set_archived",
   "crm_update",
   "delete_tenant_secret",
+  "detach_remote_server",
   "disable_tools",
   "enable_tools",
   "get_tenant",
   "import_http_tools",
   "issue_api_key",
   "list_api_keys",
+  "list_remote_servers",
   "list_tenants",
   "list_tools",
   "resolve_api_key",
+  "resolve_remote_servers",
   "resolve_tenant_secrets",
   "revoke_api_key",
   "rotate_api_key",

@@ -13,6 +13,8 @@ import type { Metrics } from "../lib/metrics.ts";
 import type { ToolCatalog, ToolSet } from "../tools/catalog.ts";
 import type { TenantContext } from "../tools/contract.ts";
 import { type KeyRecord, StoreUnavailableError, type TenantStore } from "../data/tenant_store.ts";
+import type { RemoteServer } from "../data/remote_servers.ts";
+import type { RemoteTools } from "../tools/remote/tools.ts";
 
 /** An authenticated caller: what its key grants, checked again on every request. */
 export interface Caller {
@@ -26,6 +28,8 @@ export interface Caller {
   tenantStatus: string;
   tenant: TenantContext;
   toolSet: ToolSet;
+  /** Remote MCP servers the tenant attached; their tools join toolSet per request. */
+  remoteServers: readonly RemoteServer[];
 }
 
 export interface AuthDeps {
@@ -35,6 +39,8 @@ export interface AuthDeps {
   catalog: ToolCatalog;
   metrics: Metrics;
   log: Logger;
+  /** Lists attached remote servers' tools (cached per tenant and server for their own TTL). */
+  remote?: RemoteTools;
 }
 
 export class Authenticator {
@@ -100,6 +106,13 @@ export class Authenticator {
         `The tenant "${caller.tenant.slug}" is ${caller.tenantStatus}. Contact its admin.`,
       );
     }
+    const { remote } = this.deps;
+    if (remote && caller.remoteServers.length > 0) {
+      return {
+        ...caller,
+        toolSet: await remote.extend(caller.tenant, caller.remoteServers, caller.toolSet),
+      };
+    }
     return caller;
   }
 
@@ -144,6 +157,7 @@ export class Authenticator {
       tenantStatus: tenant.status,
       tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, config: tenant.config },
       toolSet,
+      remoteServers: tenant.remoteServers ?? [],
     };
   }
 }

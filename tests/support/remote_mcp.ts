@@ -1,0 +1,159 @@
+/**
+ * Real MCP servers on 127.0.0.1 that a tenant attaches as remote tool sources, built with the
+ * official SDKs: "modern" with @modelcontextprotocol/server 2.x serving only 2026-07-28
+ * (`legacy: "reject"`), "legacy" with @modelcontextprotocol/sdk 1.x (stateless Streamable HTTP,
+ * 2025 handshake only). Options make one slow, failing, or change its tool list.
+ */
+import { createMcpHandler, McpServer as ServerV2 } from "@modelcontextprotocol/server";
+import { McpServer as ServerV1 } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { z } from "zod";
+
+export type Era = "modern" | "legacy";
+
+export interface RemoteMcpOptions {
+  era: Era;
+  /** Bearer token required on every request; absent: none. */
+  token?: string;
+  /** Delay before answering any request. */
+  delayMs?: number;
+  /** Answer every request 500 with this body. */
+  broken?: string;
+}
+
+export interface RemoteMcp {
+  url: string;
+  hostPort: string;
+  /** Extra tools listed (name → description); change it to change the list. */
+  extraTools: Map<string, string>;
+  /** Authorization headers seen, in order. */
+  authorizations: (string | null)[];
+  options: RemoteMcpOptions;
+  close(): Promise<void>;
+}
+
+type Notify = (notification: { method: string; params: Record<string, unknown> }) => Promise<void>;
+
+/** The same tools in both eras: echo, a progress reporter, an error result, a throw. */
+function tools(
+  register: (
+    name: string,
+    description: string,
+    shape: Record<string, z.ZodType>,
+    run: (
+      args: Record<string, unknown>,
+      notify: Notify,
+      progressToken: unknown,
+    ) => Promise<unknown>,
+    annotations?: Record<string, boolean>,
+  ) => void,
+  extra: Map<string, string>,
+) {
+  register(
+    "echo",
+    "Echoes text back.",
+    { text: z.string() },
+    (args) => Promise.resolve({ content: [{ type: "text", text: `echo: ${args.text}` }] }),
+    {
+      readOnlyHint: true,
+    },
+  );
+  register("steps", "Reports progress, then finishes.", {}, async (_args, notify, token) => {
+    if (token !== undefined) {
+      for (const progress of [1, 2]) {
+        await notify({
+          method: "notifications/progress",
+          params: { progressToken: token, progress, total: 2, message: `step ${progress}` },
+        });
+      }
+    }
+    return { content: [{ type: "text", text: "done" }] };
+  });
+  register(
+    "refuse",
+    "Always answers with an error result.",
+    {},
+    () => Promise.resolve({ isError: true, content: [{ type: "text", text: "quota exceeded" }] }),
+  );
+  register("crash", "Always throws.", {}, () => Promise.reject(new Error("database on fire")));
+  for (const [name, description] of extra) {
+    register(
+      name,
+      description,
+      {},
+      () => Promise.resolve({ content: [{ type: "text", text: name }] }),
+    );
+  }
+}
+
+function modernHandler(extra: Map<string, string>) {
+  return createMcpHandler(() => {
+    const server = new ServerV2({ name: "remote-modern", version: "1.0.0" });
+    tools((name, description, shape, run, annotations) => {
+      server.registerTool(
+        name,
+        { description, inputSchema: z.object(shape), annotations },
+        // deno-lint-ignore no-explicit-any
+        (args: any, ctx: any) =>
+          run(args, (n) => ctx.mcpReq.notify(n), ctx.mcpReq._meta?.progressToken) as never,
+      );
+    }, extra);
+    return server;
+  }, { legacy: "reject" });
+}
+
+async function legacyHandle(request: Request, extra: Map<string, string>): Promise<Response> {
+  const server = new ServerV1({ name: "remote-legacy", version: "1.0.0" });
+  tools((name, description, shape, run, annotations) => {
+    server.registerTool(
+      name,
+      { description, inputSchema: shape, annotations },
+      // deno-lint-ignore no-explicit-any
+      (args: any, ctx: any) =>
+        run(args, (n) => ctx.sendNotification(n), ctx._meta?.progressToken) as never,
+    );
+  }, extra);
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  await server.connect(transport);
+  return await transport.handleRequest(request);
+}
+
+export function startRemoteMcp(options: RemoteMcpOptions): RemoteMcp {
+  const extraTools = new Map<string, string>();
+  const authorizations: (string | null)[] = [];
+  const modern = options.era === "modern" ? modernHandler(extraTools) : undefined;
+  const closing = new AbortController();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    authorizations.push(req.headers.get("authorization"));
+    if (options.delayMs) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.delayMs);
+        closing.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    if (options.broken !== undefined) {
+      return new Response(`${options.broken} (you sent ${req.headers.get("authorization")})`, {
+        status: 500,
+      });
+    }
+    if (options.token && req.headers.get("authorization") !== `Bearer ${options.token}`) {
+      return Response.json({ error: "unauthorized" }, { status: 401 });
+    }
+    return modern ? await modern.fetch(req) : await legacyHandle(req, extraTools);
+  });
+  const { port } = server.addr as Deno.NetAddr;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    hostPort: `127.0.0.1:${port}`,
+    extraTools,
+    authorizations,
+    options,
+    close: () => {
+      closing.abort();
+      return server.shutdown();
+    },
+  };
+}
