@@ -22,6 +22,10 @@ const USAGE = `usage: deno task admin <command> [--json]
   tools import-openapi <file> [--prefix p_] [--only opId,...] [--tenant <slug>]
                        [--base-url <url>] [--dry-run]
                                        (OpenAPI 3.0/3.1, JSON or YAML: one http tool per operation)
+  remote attach <slug> <prefix> <url> [--secret <name>] [--tools a,b]
+                                       (a remote MCP server: its tools served as <prefix><name>)
+  remote detach <slug> <prefix>
+  remote list [<slug>]
   key issue <slug> [--label <text>] [--expires <when>]
   key list [<slug>]
   key rotate <key id> [--old-expires <when>] [--expires <when>]
@@ -53,6 +57,7 @@ interface Parsed {
   tenant?: string;
   baseUrl?: string;
   dryRun: boolean;
+  secret?: string;
 }
 
 function parse(args: string[]): Parsed {
@@ -72,6 +77,7 @@ function parse(args: string[]): Parsed {
       tenant: { type: "string" },
       "base-url": { type: "string" },
       "dry-run": { type: "boolean", default: false },
+      secret: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -93,6 +99,7 @@ function parse(args: string[]): Parsed {
     tenant: values.tenant,
     baseUrl: values["base-url"],
     dryRun: values["dry-run"],
+    secret: values.secret,
   };
 }
 
@@ -234,6 +241,32 @@ async function plan(p: Parsed): Promise<Plan> {
         args: { p_slug: rest[0], p_tools: rest.slice(1).flatMap(toolList) },
         show: showTenant,
       };
+    case "remote attach":
+      need(3, "remote attach <slug> <prefix> <url> [--secret <name>] [--tools a,b]");
+      return {
+        fn: "attach_remote_server",
+        args: {
+          p_tenant_slug: rest[0],
+          p_prefix: rest[1],
+          p_url: rest[2],
+          p_secret: p.secret ?? null,
+          p_allowed_tools: p.tools === undefined ? null : toolList(p.tools),
+        },
+        show: showRemote,
+      };
+    case "remote detach":
+      need(2, "remote detach <slug> <prefix>");
+      return {
+        fn: "detach_remote_server",
+        args: { p_tenant_slug: rest[0], p_prefix: rest[1] },
+        show: (value) => `detached ${showRemote(value)}`,
+      };
+    case "remote list":
+      return {
+        fn: "list_remote_servers",
+        args: { p_tenant_slug: rest[0] ?? null },
+        show: (value) => (value as Json[]).map(showRemote).join("\n") || "(no remote servers)",
+      };
     case "key issue":
       need(1, "key issue <slug> [--label <text>] [--expires <when>]");
       return {
@@ -309,6 +342,14 @@ const showIssued: Show = (value) => {
   ];
   if (k.old_key) lines.push(`  replaces ${showKey(k.old_key)}`);
   return lines.join("\n");
+};
+
+const showRemote: Show = (value) => {
+  const r = value as Json;
+  const tools = r.allowed_tools ? (r.allowed_tools as string[]).join(",") : "all tools";
+  return `${r.tenant}\t${r.prefix}\t${r.url}\t${
+    r.secret ? `secret ${r.secret}` : "no credential"
+  }\t${tools}${r.enabled ? "" : "\t(disabled)"}`;
 };
 
 const showTools: Show = (value) =>

@@ -14,7 +14,8 @@ import { stack } from "../support/stack.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-const REMOTE_TOOLS = ["crash", "echo", "refuse", "steps"];
+const ADMIN = new URL("../../scripts/admin.ts", import.meta.url).pathname;
+const REMOTE_TOOLS = ["crash", "echo", "note", "refuse", "steps"];
 
 function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -92,6 +93,7 @@ Deno.test("both eras: remote tools listed under their prefix with schemas and hi
       const got = await post(a, callTool(`${prefix}echo`, { text: "hi" }), { key: t.key });
       deepStrictEqual(got.body.result.content, [{ type: "text", text: "echo: hi" }], got.text);
       ok(!got.text.includes(token));
+      ok(!got.text.includes("remote-modern"), "the upstream's own _meta is not passed on");
     }
     ok(modern.authorizations.every((h) => h === `Bearer ${token}`));
     ok(legacy.authorizations.every((h) => h === `Bearer ${token}`));
@@ -99,7 +101,7 @@ Deno.test("both eras: remote tools listed under their prefix with schemas and hi
   });
 });
 
-Deno.test("progress from a remote tool is relayed to the caller's stream", async () => {
+Deno.test("progress and log messages from a remote tool are relayed to the caller's stream", async () => {
   await withRemotes([{ era: "modern" }, { era: "legacy" }], async (modern, legacy) => {
     const t = await tenantWithKey([]);
     await attach(t.slug, "new_", modern.url);
@@ -121,6 +123,13 @@ Deno.test("progress from a remote tool is relayed to the caller's stream", async
         ["p1", 2],
       ], got.text);
       deepStrictEqual(got.body.result.content, [{ type: "text", text: "done" }]);
+
+      const noted = await post(a, callTool(`${prefix}note`, {}), { key: t.key });
+      const logs = noted.messages.filter((m) => m.method === "notifications/message");
+      deepStrictEqual(logs.map((m) => [m.params.level, m.params.data]), [
+        ["warning", "halfway there"],
+      ], noted.text);
+      deepStrictEqual(noted.body.result.content, [{ type: "text", text: "noted" }]);
     }
   });
 });
@@ -194,7 +203,14 @@ Deno.test("a changed upstream tool list is served within the TTL, as a new finge
     deepStrictEqual(await names(), REMOTE_TOOLS.map((n) => `ch_${n}`), "cached within the TTL");
     const builds = a.metrics.serverBuilds;
     a.clock.advance(10_001);
-    deepStrictEqual(await names(), ["ch_crash", "ch_echo", "ch_fresh", "ch_refuse", "ch_steps"]);
+    deepStrictEqual(await names(), [
+      "ch_crash",
+      "ch_echo",
+      "ch_fresh",
+      "ch_note",
+      "ch_refuse",
+      "ch_steps",
+    ]);
     equal(a.metrics.serverBuilds, builds + 1, "a new tool list is a new server");
     const fresh = await post(a, callTool("ch_fresh", {}), { key: t.key });
     deepStrictEqual(fresh.body.result.content, [{ type: "text", text: "fresh" }]);
@@ -299,4 +315,38 @@ Deno.test("attach is checked on save: prefix, URL, secret name", async () => {
     `select public.detach_remote_server(${lit(t.slug)}, 'nope_')`,
     /no remote server with prefix/,
   );
+});
+
+Deno.test("admin CLI: remote attach, list and detach, seen by the endpoint", async () => {
+  await withRemotes([{ era: "modern" }], async (remote) => {
+    const t = await tenantWithKey(["echo"]);
+    const run = async (args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", ADMIN, ...args, "--json"],
+        env: {
+          MCP_DEV_HOME: "/nonexistent",
+          SUPABASE_URL: stack.info.supabaseUrl,
+          SUPABASE_SERVICE_ROLE_KEY: stack.info.serviceRoleKey,
+        },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return { code: out.code, json: JSON.parse(new TextDecoder().decode(out.stdout) || "null") };
+    };
+    const attached = await run(["remote", "attach", t.slug, "cli_", remote.url, "--tools", "echo"]);
+    equal(attached.code, 0);
+    deepStrictEqual([attached.json.prefix, attached.json.allowed_tools], ["cli_", ["echo"]]);
+    const listed = await run(["remote", "list", t.slug]);
+    deepStrictEqual(listed.json.map((r: Any) => r.url), [remote.url]);
+    deepStrictEqual(toolNames(await post(app([remote]), listTools(), { key: t.key })), [
+      "cli_echo",
+      "echo",
+    ]);
+    equal((await run(["remote", "detach", t.slug, "cli_"])).code, 0);
+    deepStrictEqual(toolNames(await post(app([remote]), listTools(), { key: t.key })), ["echo"]);
+    const bad = await run(["remote", "attach", t.slug, "Nope", remote.url]);
+    equal(bad.code, 1);
+    match(bad.json.error, /prefix_format/);
+  });
 });

@@ -34,7 +34,7 @@ export interface RemoteMcp {
 
 type Notify = (notification: { method: string; params: Record<string, unknown> }) => Promise<void>;
 
-/** The same tools in both eras: echo, a progress reporter, an error result, a throw. */
+/** The same tools in both eras: echo, progress, a log message, an error result, a throw. */
 function tools(
   register: (
     name: string,
@@ -69,6 +69,13 @@ function tools(
     }
     return { content: [{ type: "text", text: "done" }] };
   });
+  register("note", "Logs a message, then finishes.", {}, async (_args, notify) => {
+    await notify({
+      method: "notifications/message",
+      params: { level: "warning", logger: "remote", data: "halfway there" },
+    });
+    return { content: [{ type: "text", text: "noted" }] };
+  });
   register(
     "refuse",
     "Always answers with an error result.",
@@ -88,7 +95,9 @@ function tools(
 
 function modernHandler(extra: Map<string, string>) {
   return createMcpHandler(() => {
-    const server = new ServerV2({ name: "remote-modern", version: "1.0.0" });
+    const server = new ServerV2({ name: "remote-modern", version: "1.0.0" }, {
+      capabilities: { logging: {} },
+    });
     tools((name, description, shape, run, annotations) => {
       server.registerTool(
         name,
@@ -103,7 +112,9 @@ function modernHandler(extra: Map<string, string>) {
 }
 
 async function legacyHandle(request: Request, extra: Map<string, string>): Promise<Response> {
-  const server = new ServerV1({ name: "remote-legacy", version: "1.0.0" });
+  const server = new ServerV1({ name: "remote-legacy", version: "1.0.0" }, {
+    capabilities: { logging: {} },
+  });
   tools((name, description, shape, run, annotations) => {
     server.registerTool(
       name,

@@ -179,7 +179,7 @@ export class RemoteTools {
         if (isLogLevel(level)) void call.log(level, data);
       });
       try {
-        const result = await client.callTool({ name: remoteName, arguments: args }, {
+        const answer = await client.callTool({ name: remoteName, arguments: args }, {
           onprogress: (update) =>
             void call.progress({
               progress: update.progress,
@@ -188,6 +188,10 @@ export class RemoteTools {
             }),
           signal: call.signal,
         }) as unknown as ToolResult;
+        // Only the result itself: the upstream's _meta (its server info, caching) is not ours.
+        const result: ToolResult = { content: answer.content ?? [] };
+        if (answer.structuredContent) result.structuredContent = answer.structuredContent;
+        if (answer.isError) result.isError = true;
         if (!result.isError) return result;
         // The agent must know which source failed: the first text says so.
         return {
