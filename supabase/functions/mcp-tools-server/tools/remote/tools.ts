@@ -256,6 +256,10 @@ export class RemoteTools {
     }
     try {
       return await use(client, redact);
+    } catch (err) {
+      // Whatever the remote server said may quote the credential back.
+      if (err instanceof ToolError) throw err;
+      throw new Error(redact(describe(err)));
     } finally {
       client.close().catch(() => {});
     }
