@@ -8,43 +8,26 @@ import { join } from "node:path";
 import { loadDocument } from "../../scripts/lib/import_openapi.ts";
 import { DOCUMENTS } from "../support/openapi_documents.ts";
 import { type OpenApiFake, startOpenApiFake } from "../support/openapi_fake.ts";
+import { adminCli } from "../support/admin_cli.ts";
 import { inProcessApp, lit } from "../support/fixtures.ts";
 import { httpTenant, setSecret } from "../support/http_fixtures.ts";
 import { callTool, listTools, post, toolNames } from "../support/mcp_client.ts";
 import { stack } from "../support/stack.ts";
 
-const SCRIPT = join(import.meta.dirname!, "..", "..", "scripts", "admin.ts");
-const hosted = {
-  SUPABASE_URL: stack.info.supabaseUrl,
-  SUPABASE_SERVICE_ROLE_KEY: stack.info.serviceRoleKey,
-};
-
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-async function admin(args: string[]): Promise<{ code: number; stderr: string; json: Any }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT, ...args],
-    env: { MCP_DEV_HOME: "/nonexistent", ...hosted },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  let json;
-  try {
-    json = JSON.parse(stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr), json };
-}
+const admin = adminCli;
 
 async function imported(args: string[]): Promise<Any> {
   const run = await admin(["tools", "import-openapi", ...args, "--json"]);
   equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
   return run.json;
 }
+
+/** Imports a document for a tenant, its base URL the local fake's. */
+const importInto = (file: string, slug: string, p: string, fake: OpenApiFake) =>
+  imported([file, "--tenant", slug, "--prefix", p, "--base-url", fake.url]);
 
 let counter = 0;
 const prefix = (name: string) => `${name}${Date.now().toString(36).slice(-4)}${counter++}_`;
@@ -77,15 +60,7 @@ Deno.test("Galaxy (3.1, YAML): imported, listed with schemas and hints, called w
   await withFake(DOCUMENTS.galaxy, async (fake) => {
     const { tenant, call, list } = await importedTenant(fake);
     const p = prefix("gx");
-    const out = await imported([
-      DOCUMENTS.galaxy,
-      "--tenant",
-      tenant.slug,
-      "--prefix",
-      p,
-      "--base-url",
-      fake.url,
-    ]);
+    const out = await importInto(DOCUMENTS.galaxy, tenant.slug, p, fake);
     equal(out.dry_run, false);
     equal(out.added.length, out.operations.imported);
     ok(out.added.includes(`${p}get_all_data`), out.added.join());
@@ -134,15 +109,7 @@ Deno.test("Petstore (3.0, YAML): form and multipart bodies reported; JSON bodies
   await withFake(DOCUMENTS.petstore, async (fake) => {
     const { tenant, call, list } = await importedTenant(fake);
     const p = prefix("ps");
-    const out = await imported([
-      DOCUMENTS.petstore,
-      "--tenant",
-      tenant.slug,
-      "--prefix",
-      p,
-      "--base-url",
-      fake.url,
-    ]);
+    const out = await importInto(DOCUMENTS.petstore, tenant.slug, p, fake);
     // Array bodies (createUsersWithArrayInput) can't be named arguments: reported, not dropped.
     const skipped = out.skipped.map((s: Any) => s.operationId);
     ok(skipped.includes("createUsersWithArrayInput"), skipped.join());
@@ -179,15 +146,7 @@ Deno.test("Train Travel (3.1, YAML): every operation imported and callable", asy
   await withFake(DOCUMENTS.trainTravel, async (fake) => {
     const { tenant, call, list } = await importedTenant(fake);
     const p = prefix("tt");
-    const out = await imported([
-      DOCUMENTS.trainTravel,
-      "--tenant",
-      tenant.slug,
-      "--prefix",
-      p,
-      "--base-url",
-      fake.url,
-    ]);
+    const out = await importInto(DOCUMENTS.trainTravel, tenant.slug, p, fake);
     deepStrictEqual(out.skipped, []);
     equal((await list()).length, out.added.length);
     await setSecret(tenant.slug, "oauth2", "tt-token");
@@ -205,15 +164,7 @@ Deno.test("GitHub (3.0, JSON, 1,200+ operations): imported in one command, liste
   await withFake(DOCUMENTS.github, async (fake) => {
     const { tenant, call, list } = await importedTenant(fake);
     const p = prefix("gh");
-    const out = await imported([
-      DOCUMENTS.github,
-      "--tenant",
-      tenant.slug,
-      "--prefix",
-      p,
-      "--base-url",
-      fake.url,
-    ]);
+    const out = await importInto(DOCUMENTS.github, tenant.slug, p, fake);
     ok(out.added.length > 1000, `${out.added.length} imported`);
     equal(out.added.length + out.skipped.length, 1223);
     for (const s of out.skipped) match(s.reason, /body/, JSON.stringify(s));
@@ -318,15 +269,7 @@ Deno.test("imported tools are the tenant's own: another tenant neither sees nor 
     const a = await importedTenant(fake);
     const b = await importedTenant(fake);
     const p = prefix("iso");
-    const out = await imported([
-      DOCUMENTS.trainTravel,
-      "--tenant",
-      a.tenant.slug,
-      "--prefix",
-      p,
-      "--base-url",
-      fake.url,
-    ]);
+    const out = await importInto(DOCUMENTS.trainTravel, a.tenant.slug, p, fake);
     // Interleaved callers on one app and one server cache.
     const [listA, listB] = await Promise.all([
       post(a.app, listTools(), { key: a.tenant.key }),

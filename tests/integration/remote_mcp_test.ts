@@ -5,6 +5,7 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import type { Logger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
+import { adminCli } from "../support/admin_cli.ts";
 import { inProcessApp, lit, tenantWithKey } from "../support/fixtures.ts";
 import { setSecret } from "../support/http_fixtures.ts";
 import { callTool, listTools, post, rpc, toolNames } from "../support/mcp_client.ts";
@@ -14,7 +15,6 @@ import { stack } from "../support/stack.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-const ADMIN = new URL("../../scripts/admin.ts", import.meta.url).pathname;
 const REMOTE_TOOLS = ["crash", "echo", "note", "refuse", "steps"];
 
 function capturingLogger(): Logger & { lines: string[] } {
@@ -320,20 +320,7 @@ Deno.test("attach is checked on save: prefix, URL, secret name", async () => {
 Deno.test("admin CLI: remote attach, list and detach, seen by the endpoint", async () => {
   await withRemotes([{ era: "modern" }], async (remote) => {
     const t = await tenantWithKey(["echo"]);
-    const run = async (args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", ADMIN, ...args, "--json"],
-        env: {
-          MCP_DEV_HOME: "/nonexistent",
-          SUPABASE_URL: stack.info.supabaseUrl,
-          SUPABASE_SERVICE_ROLE_KEY: stack.info.serviceRoleKey,
-        },
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return { code: out.code, json: JSON.parse(new TextDecoder().decode(out.stdout) || "null") };
-    };
+    const run = (args: string[]) => adminCli([...args, "--json"]);
     const attached = await run(["remote", "attach", t.slug, "cli_", remote.url, "--tools", "echo"]);
     equal(attached.code, 0);
     deepStrictEqual([attached.json.prefix, attached.json.allowed_tools], ["cli_", ["echo"]]);
