@@ -34,7 +34,7 @@ export interface RemoteMcp {
 
 type Notify = (notification: { method: string; params: Record<string, unknown> }) => Promise<void>;
 
-/** The same tools in both eras: echo, progress, a log message, an error result, a throw. */
+/** The same tools in both eras: echo, progress, a log message, slow and big answers, an error result, a throw. */
 function tools(
   register: (
     name: string,
@@ -69,6 +69,17 @@ function tools(
     }
     return { content: [{ type: "text", text: "done" }] };
   });
+  register("sleep", "Answers after ms milliseconds.", { ms: z.number() }, async (args) => {
+    await new Promise((resolve) => setTimeout(resolve, Number(args.ms)));
+    return { content: [{ type: "text", text: "awake" }] };
+  });
+  register(
+    "big",
+    "Answers with chars characters.",
+    { chars: z.number() },
+    (args) =>
+      Promise.resolve({ content: [{ type: "text", text: "x".repeat(Number(args.chars)) }] }),
+  );
   register("note", "Logs a message, then finishes.", {}, async (_args, notify) => {
     await notify({
       method: "notifications/message",
