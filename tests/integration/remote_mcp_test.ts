@@ -145,7 +145,9 @@ Deno.test("upstream errors become isError results naming the source; secrets nev
     const refused = await post(a, callTool("up_refuse", {}), { key: t.key });
     equal(refused.body.result.isError, true);
     match(refused.body.result.content[0].text, /remote MCP server "up_" \(127\.0\.0\.1:\d+\)/);
-    equal(refused.body.result.content[1].text, "quota exceeded");
+    // The server quoted the credential back; it is replaced before the agent sees it.
+    equal(refused.body.result.content[1].text, "quota exceeded for [redacted]");
+    ok(!refused.text.includes(token));
     const crashed = await post(a, callTool("up_crash", {}), { key: t.key });
     equal(crashed.body.result.isError, true, crashed.text);
     match(crashed.body.result.content[0].text, /remote MCP server "up_"/);

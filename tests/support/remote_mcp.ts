@@ -48,6 +48,7 @@ function tools(
     annotations?: Record<string, boolean>,
   ) => void,
   extra: Map<string, string>,
+  token: string | undefined,
 ) {
   register(
     "echo",
@@ -91,7 +92,12 @@ function tools(
     "refuse",
     "Always answers with an error result.",
     {},
-    () => Promise.resolve({ isError: true, content: [{ type: "text", text: "quota exceeded" }] }),
+    // Echoes the credential, as careless servers do in error messages.
+    () =>
+      Promise.resolve({
+        isError: true,
+        content: [{ type: "text", text: `quota exceeded for Bearer ${token ?? "anonymous"}` }],
+      }),
   );
   register("crash", "Always throws.", {}, () => Promise.reject(new Error("database on fire")));
   for (const [name, description] of extra) {
@@ -104,37 +110,49 @@ function tools(
   }
 }
 
-function modernHandler(extra: Map<string, string>) {
+function modernHandler(extra: Map<string, string>, token: string | undefined) {
   return createMcpHandler(() => {
     const server = new ServerV2({ name: "remote-modern", version: "1.0.0" }, {
       capabilities: { logging: {} },
     });
-    tools((name, description, shape, run, annotations) => {
-      server.registerTool(
-        name,
-        { description, inputSchema: z.object(shape), annotations },
-        // deno-lint-ignore no-explicit-any
-        (args: any, ctx: any) =>
-          run(args, (n) => ctx.mcpReq.notify(n), ctx.mcpReq._meta?.progressToken) as never,
-      );
-    }, extra);
+    tools(
+      (name, description, shape, run, annotations) => {
+        server.registerTool(
+          name,
+          { description, inputSchema: z.object(shape), annotations },
+          // deno-lint-ignore no-explicit-any
+          (args: any, ctx: any) =>
+            run(args, (n) => ctx.mcpReq.notify(n), ctx.mcpReq._meta?.progressToken) as never,
+        );
+      },
+      extra,
+      token,
+    );
     return server;
   }, { legacy: "reject" });
 }
 
-async function legacyHandle(request: Request, extra: Map<string, string>): Promise<Response> {
+async function legacyHandle(
+  request: Request,
+  extra: Map<string, string>,
+  token: string | undefined,
+): Promise<Response> {
   const server = new ServerV1({ name: "remote-legacy", version: "1.0.0" }, {
     capabilities: { logging: {} },
   });
-  tools((name, description, shape, run, annotations) => {
-    server.registerTool(
-      name,
-      { description, inputSchema: shape, annotations },
-      // deno-lint-ignore no-explicit-any
-      (args: any, ctx: any) =>
-        run(args, (n) => ctx.sendNotification(n), ctx._meta?.progressToken) as never,
-    );
-  }, extra);
+  tools(
+    (name, description, shape, run, annotations) => {
+      server.registerTool(
+        name,
+        { description, inputSchema: shape, annotations },
+        // deno-lint-ignore no-explicit-any
+        (args: any, ctx: any) =>
+          run(args, (n) => ctx.sendNotification(n), ctx._meta?.progressToken) as never,
+      );
+    },
+    extra,
+    token,
+  );
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
   await server.connect(transport);
   return await transport.handleRequest(request);
@@ -143,7 +161,7 @@ async function legacyHandle(request: Request, extra: Map<string, string>): Promi
 export function startRemoteMcp(options: RemoteMcpOptions): RemoteMcp {
   const extraTools = new Map<string, string>();
   const authorizations: (string | null)[] = [];
-  const modern = options.era === "modern" ? modernHandler(extraTools) : undefined;
+  const modern = options.era === "modern" ? modernHandler(extraTools, options.token) : undefined;
   const closing = new AbortController();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     authorizations.push(req.headers.get("authorization"));
@@ -164,7 +182,7 @@ export function startRemoteMcp(options: RemoteMcpOptions): RemoteMcp {
     if (options.token && req.headers.get("authorization") !== `Bearer ${options.token}`) {
       return Response.json({ error: "unauthorized" }, { status: 401 });
     }
-    return modern ? await modern.fetch(req) : await legacyHandle(req, extraTools);
+    return modern ? await modern.fetch(req) : await legacyHandle(req, extraTools, options.token);
   });
   const { port } = server.addr as Deno.NetAddr;
   return {

@@ -189,7 +189,12 @@ export class RemoteTools {
           signal: call.signal,
         }) as unknown as ToolResult;
         // Only the result itself: the upstream's _meta (its server info, caching) is not ours.
-        const result: ToolResult = { content: answer.content ?? [] };
+        // A remote server may quote the credential back; text never carries it on.
+        const result: ToolResult = {
+          content: (answer.content ?? []).map((block) =>
+            block.type === "text" ? { ...block, text: redact(block.text) } : block
+          ),
+        };
         if (answer.structuredContent) result.structuredContent = answer.structuredContent;
         if (answer.isError) result.isError = true;
         if (!result.isError) return result;
