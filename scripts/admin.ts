@@ -6,6 +6,7 @@
 import { createClient } from "@supabase/supabase-js";
 import { parseArgs } from "node:util";
 import { devJsonPath } from "./lib/dev_home.ts";
+import { importArgs, showImport } from "./lib/import_openapi.ts";
 
 const USAGE = `usage: deno task admin <command> [--json]
 
@@ -18,6 +19,13 @@ const USAGE = `usage: deno task admin <command> [--json]
   tools set <slug> <tool,...>          (an empty list "" enables nothing)
   tools enable <slug> <tool...>
   tools disable <slug> <tool...>
+  tools import-openapi <file> [--prefix p_] [--only opId,...] [--tenant <slug>]
+                       [--base-url <url>] [--dry-run]
+                                       (OpenAPI 3.0/3.1, JSON or YAML: one http tool per operation)
+  remote attach <slug> <prefix> <url> [--secret <name>] [--tools a,b]
+                                       (a remote MCP server: its tools served as <prefix><name>)
+  remote detach <slug> <prefix>
+  remote list [<slug>]
   key issue <slug> [--label <text>] [--expires <when>]
   key list [<slug>]
   key rotate <key id> [--old-expires <when>] [--expires <when>]
@@ -61,6 +69,12 @@ interface Parsed {
   since?: string;
   by?: string;
   days?: string;
+  prefix?: string;
+  only?: string;
+  tenant?: string;
+  baseUrl?: string;
+  dryRun: boolean;
+  secret?: string;
 }
 
 function parse(args: string[]): Parsed {
@@ -81,6 +95,12 @@ function parse(args: string[]): Parsed {
       since: { type: "string" },
       by: { type: "string" },
       days: { type: "string" },
+      prefix: { type: "string" },
+      only: { type: "string" },
+      tenant: { type: "string" },
+      "base-url": { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      secret: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -103,6 +123,12 @@ function parse(args: string[]): Parsed {
     since: values.since,
     by: values.by,
     days: values.days,
+    prefix: values.prefix,
+    only: values.only,
+    tenant: values.tenant,
+    baseUrl: values["base-url"],
+    dryRun: values["dry-run"],
+    secret: values.secret,
   };
 }
 
@@ -166,8 +192,16 @@ function jsonArg(value: string, what: string): unknown {
   }
 }
 
-/** Which SQL function a command calls, with what, and how to show the answer to a person. */
-function plan(p: Parsed): { fn: string; args: Record<string, unknown>; show: Show } {
+interface Plan {
+  fn: string;
+  args: Record<string, unknown>;
+  show: Show;
+  /** What --json prints, when more than the SQL function's answer. */
+  json?: (value: unknown) => unknown;
+}
+
+/** Which SQL function a command calls, with what, and how to show the answer. */
+async function plan(p: Parsed): Promise<Plan> {
   const [noun, verb, ...rest] = p.words;
   const need = (count: number, usage: string) => {
     if (rest.length < count) throw new UsageError(`usage: deno task admin ${usage}`);
@@ -211,6 +245,24 @@ function plan(p: Parsed): { fn: string; args: Record<string, unknown>; show: Sho
       };
     case "tools list":
       return { fn: "list_tools", args: {}, show: showTools };
+    case "tools import-openapi": {
+      need(1, "tools import-openapi <file> [--prefix p_] [--only opId,...] [--tenant <slug>]");
+      const { args, report } = await importArgs(rest[0], {
+        prefix: p.prefix,
+        only: p.only === undefined ? undefined : toolList(p.only),
+        tenant: p.tenant,
+        baseUrl: p.baseUrl,
+        dryRun: p.dryRun,
+      }).catch((err: Error) => {
+        throw new UsageError(err.message);
+      });
+      return {
+        fn: "import_http_tools",
+        args,
+        show: (value) => showImport(report, value),
+        json: (value) => ({ ...(value as Json), ...report }),
+      };
+    }
     case "tools set":
       need(2, "tools set <slug> <tool,...>");
       return {
@@ -225,6 +277,32 @@ function plan(p: Parsed): { fn: string; args: Record<string, unknown>; show: Sho
         fn: `${verb}_tools`,
         args: { p_slug: rest[0], p_tools: rest.slice(1).flatMap(toolList) },
         show: showTenant,
+      };
+    case "remote attach":
+      need(3, "remote attach <slug> <prefix> <url> [--secret <name>] [--tools a,b]");
+      return {
+        fn: "attach_remote_server",
+        args: {
+          p_tenant_slug: rest[0],
+          p_prefix: rest[1],
+          p_url: rest[2],
+          p_secret: p.secret ?? null,
+          p_allowed_tools: p.tools === undefined ? null : toolList(p.tools),
+        },
+        show: showRemote,
+      };
+    case "remote detach":
+      need(2, "remote detach <slug> <prefix>");
+      return {
+        fn: "detach_remote_server",
+        args: { p_tenant_slug: rest[0], p_prefix: rest[1] },
+        show: (value) => `detached ${showRemote(value)}`,
+      };
+    case "remote list":
+      return {
+        fn: "list_remote_servers",
+        args: { p_tenant_slug: rest[0] ?? null },
+        show: (value) => (value as Json[]).map(showRemote).join("\n") || "(no remote servers)",
       };
     case "key issue":
       need(1, "key issue <slug> [--label <text>] [--expires <when>]");
@@ -363,6 +441,14 @@ const showMember: Show = (value) => {
   return `${m.tenant}\t${m.email ?? m.user_id}\t${m.role}`;
 };
 
+const showRemote: Show = (value) => {
+  const r = value as Json;
+  const tools = r.allowed_tools ? (r.allowed_tools as string[]).join(",") : "all tools";
+  return `${r.tenant}\t${r.prefix}\t${r.url}\t${
+    r.secret ? `secret ${r.secret}` : "no credential"
+  }\t${tools}${r.enabled ? "" : "\t(disabled)"}`;
+};
+
 const showTools: Show = (value) =>
   (value as Json[]).map((t) =>
     `${t.name}\t${t.family}\tv${t.version}\t${t.enabled_for} tenant(s)${
@@ -404,7 +490,7 @@ async function main(): Promise<number> {
       console.log(parsed.json ? JSON.stringify(data, null, 2) : show(data));
       return 0;
     }
-    const { fn, args, show } = plan(parsed);
+    const { fn, args, show, json } = await plan(parsed);
     const { url, key } = await target();
     const client = createClient(url, key, {
       auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
@@ -414,7 +500,7 @@ async function main(): Promise<number> {
       const hint = error.hint ? ` ${error.hint}` : "";
       return report(parsed.json, `${error.message}${hint}`, error.code);
     }
-    console.log(parsed.json ? JSON.stringify(data, null, 2) : show(data));
+    console.log(parsed.json ? JSON.stringify(json ? json(data) : data, null, 2) : show(data));
     return 0;
   } catch (err) {
     if (err instanceof AuthCommandError) return report(parsed.json, err.message, err.code);

@@ -34,6 +34,7 @@ import { McpFront } from "./mcp/front.ts";
 import { buildServer } from "./mcp/mcp_lite_server.ts";
 import { ServerCache } from "./mcp/server_cache.ts";
 import { ToolCatalog } from "./tools/catalog.ts";
+import { RemoteTools } from "./tools/remote/tools.ts";
 import { TOOL_SERVICES, type ToolFamily, type ToolServices } from "./tools/contract.ts";
 import { FAMILIES } from "./tools/registry.ts";
 import { AllowList } from "./upstream/address_policy.ts";
@@ -93,7 +94,14 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
   });
   const catalog = new ToolCatalog(overrides.families ?? FAMILIES);
 
-  const auth = new Authenticator({ config, store, clock, catalog, metrics, log });
+  const remote = new RemoteTools({
+    services,
+    clock,
+    log,
+    ttlMs: config.remoteToolsTtlMs,
+    listTimeoutMs: config.remoteListTimeoutMs,
+  });
+  const auth = new Authenticator({ config, store, clock, catalog, metrics, log, remote });
   const users = config.userAuth.enabled
     ? new UserAuthenticator({
       config,

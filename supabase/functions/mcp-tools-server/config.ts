@@ -146,6 +146,14 @@ const Environment = z.object({
   UPSTREAM_ALLOW_HOSTS: list(
     "`host:port` entries reachable although private or loopback (local development only).",
   ),
+  REMOTE_TOOLS_TTL_MS: whole(
+    30_000,
+    "How long a remote MCP server's tool list is reused before asking it again.",
+  ),
+  REMOTE_LIST_TIMEOUT_MS: whole(
+    2_000,
+    "Longest wait for a remote MCP server's tool list; past it, only its tools are left out.",
+  ),
   TENANT_SECRETS_TTL_MS: whole(
     60_000,
     "How long a tenant's upstream credentials are reused before asking the database again.",
@@ -239,6 +247,8 @@ const ConfigSchema = Environment.transform((e) => ({
   upstreamMaxResponseBytes: e.UPSTREAM_MAX_RESPONSE_BYTES,
   upstreamMaxRedirects: e.UPSTREAM_MAX_REDIRECTS,
   upstreamAllowHosts: e.UPSTREAM_ALLOW_HOSTS,
+  remoteToolsTtlMs: e.REMOTE_TOOLS_TTL_MS,
+  remoteListTimeoutMs: e.REMOTE_LIST_TIMEOUT_MS,
   tenantSecretsTtlMs: e.TENANT_SECRETS_TTL_MS,
   tenantSecretsCacheMax: e.TENANT_SECRETS_CACHE_MAX,
   tenantSecretsKey: e.TENANT_SECRETS_KEY,

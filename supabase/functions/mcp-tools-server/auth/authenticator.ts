@@ -14,6 +14,8 @@ import type { Metrics } from "../lib/metrics.ts";
 import type { ToolCatalog, ToolSet } from "../tools/catalog.ts";
 import type { TenantContext } from "../tools/contract.ts";
 import { type KeyRecord, StoreUnavailableError, type TenantStore } from "../data/tenant_store.ts";
+import type { RemoteServer } from "../data/remote_servers.ts";
+import type { RemoteTools } from "../tools/remote/tools.ts";
 
 /** An authenticated caller: what its key grants, checked again on every request. */
 export interface Caller {
@@ -27,6 +29,10 @@ export interface Caller {
   tenantStatus: string;
   tenant: TenantContext;
   toolSet: ToolSet;
+  /** Remote MCP servers the tenant attached; their tools join toolSet per request. */
+  remoteServers: readonly RemoteServer[];
+  /** The key's narrowing to some tool names; null: all the tenant's tools. */
+  allowedTools: readonly string[] | null;
 }
 
 export interface AuthDeps {
@@ -36,6 +42,8 @@ export interface AuthDeps {
   catalog: ToolCatalog;
   metrics: Metrics;
   log: Logger;
+  /** Lists attached remote servers' tools (cached per tenant and server for their own TTL). */
+  remote?: RemoteTools;
 }
 
 /**
@@ -133,6 +141,18 @@ export class Authenticator {
         `The tenant "${caller.tenant.slug}" is ${caller.tenantStatus}. Contact its admin.`,
       );
     }
+    const { remote } = this.deps;
+    if (remote && caller.remoteServers.length > 0) {
+      return {
+        ...caller,
+        toolSet: await remote.extend(
+          caller.tenant,
+          caller.remoteServers,
+          caller.toolSet,
+          caller.allowedTools,
+        ),
+      };
+    }
     return caller;
   }
 
@@ -196,6 +216,8 @@ export class Authenticator {
       tenantStatus: tenant.status,
       tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, config: tenant.config },
       toolSet,
+      remoteServers: tenant.remoteServers ?? [],
+      allowedTools: record.allowedTools ?? null,
     };
   }
 }

@@ -1,6 +1,7 @@
 /** The tenant store: resolves a key hash to the key's state and its tenant, via one RPC. */
 import { z } from "zod";
 import type { Rpc } from "./rpc.ts";
+import { type RemoteServer, resolveRemoteServers } from "./remote_servers.ts";
 
 export { StoreUnavailableError } from "./rpc.ts";
 
@@ -21,6 +22,8 @@ export interface TenantRecord {
   config: Record<string, unknown>;
   /** Catalog rows of the enabled tools this tenant may use, sorted by name. */
   tools: CatalogRow[];
+  /** Remote MCP servers the tenant attached (enabled ones); absent: none. */
+  remoteServers?: RemoteServer[];
 }
 
 export interface KeyRecord {
@@ -100,12 +103,21 @@ function parseKeyRecord(data: unknown): KeyRecord {
   };
 }
 
-/** The store on Supabase: one RPC, `resolve_api_key`, by key hash. */
+/**
+ * The store on Supabase: `resolve_api_key` by key hash, and the tenant's remote servers by the
+ * same hash, asked at the same time so a key lookup costs one round trip.
+ */
 export function supabaseTenantStore(rpc: Rpc): TenantStore {
   return {
     async resolveKey(keyHash) {
-      const data = await rpc.call("resolve_api_key", { p_key_hash: keyHash });
-      return data === null ? null : parseKeyRecord(data);
+      const [data, remoteServers] = await Promise.all([
+        rpc.call("resolve_api_key", { p_key_hash: keyHash }),
+        resolveRemoteServers(rpc, keyHash),
+      ]);
+      if (data === null) return null;
+      const record = parseKeyRecord(data);
+      record.tenant.remoteServers = remoteServers;
+      return record;
     },
   };
 }

@@ -1,0 +1,199 @@
+/**
+ * Real MCP servers on 127.0.0.1 that a tenant attaches as remote tool sources, built with the
+ * official SDKs: "modern" with @modelcontextprotocol/server 2.x serving only 2026-07-28
+ * (`legacy: "reject"`), "legacy" with @modelcontextprotocol/sdk 1.x (stateless Streamable HTTP,
+ * 2025 handshake only). Options make one slow, failing, or change its tool list.
+ */
+import { createMcpHandler, McpServer as ServerV2 } from "@modelcontextprotocol/server";
+import { McpServer as ServerV1 } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { z } from "zod";
+
+export type Era = "modern" | "legacy";
+
+export interface RemoteMcpOptions {
+  era: Era;
+  /** Bearer token required on every request; absent: none. */
+  token?: string;
+  /** Delay before answering any request. */
+  delayMs?: number;
+  /** Answer every request 500 with this body. */
+  broken?: string;
+}
+
+export interface RemoteMcp {
+  url: string;
+  hostPort: string;
+  /** Extra tools listed (name → description); change it to change the list. */
+  extraTools: Map<string, string>;
+  /** Authorization headers seen, in order. */
+  authorizations: (string | null)[];
+  options: RemoteMcpOptions;
+  close(): Promise<void>;
+}
+
+type Notify = (notification: { method: string; params: Record<string, unknown> }) => Promise<void>;
+
+/** The same tools in both eras: echo, progress, a log message, slow and big answers, an error result, a throw. */
+function tools(
+  register: (
+    name: string,
+    description: string,
+    shape: Record<string, z.ZodType>,
+    run: (
+      args: Record<string, unknown>,
+      notify: Notify,
+      progressToken: unknown,
+    ) => Promise<unknown>,
+    annotations?: Record<string, boolean>,
+  ) => void,
+  extra: Map<string, string>,
+  token: string | undefined,
+) {
+  register(
+    "echo",
+    "Echoes text back.",
+    { text: z.string() },
+    (args) => Promise.resolve({ content: [{ type: "text", text: `echo: ${args.text}` }] }),
+    {
+      readOnlyHint: true,
+    },
+  );
+  register("steps", "Reports progress, then finishes.", {}, async (_args, notify, token) => {
+    if (token !== undefined) {
+      for (const progress of [1, 2]) {
+        await notify({
+          method: "notifications/progress",
+          params: { progressToken: token, progress, total: 2, message: `step ${progress}` },
+        });
+      }
+    }
+    return { content: [{ type: "text", text: "done" }] };
+  });
+  register("sleep", "Answers after ms milliseconds.", { ms: z.number() }, async (args) => {
+    await new Promise((resolve) => setTimeout(resolve, Number(args.ms)));
+    return { content: [{ type: "text", text: "awake" }] };
+  });
+  register(
+    "big",
+    "Answers with chars characters.",
+    { chars: z.number() },
+    (args) =>
+      Promise.resolve({ content: [{ type: "text", text: "x".repeat(Number(args.chars)) }] }),
+  );
+  register("note", "Logs a message, then finishes.", {}, async (_args, notify) => {
+    await notify({
+      method: "notifications/message",
+      params: { level: "warning", logger: "remote", data: "halfway there" },
+    });
+    return { content: [{ type: "text", text: "noted" }] };
+  });
+  register(
+    "refuse",
+    "Always answers with an error result.",
+    {},
+    // Echoes the credential, as careless servers do in error messages.
+    () =>
+      Promise.resolve({
+        isError: true,
+        content: [{ type: "text", text: `quota exceeded for Bearer ${token ?? "anonymous"}` }],
+      }),
+  );
+  register("crash", "Always throws.", {}, () => Promise.reject(new Error("database on fire")));
+  for (const [name, description] of extra) {
+    register(
+      name,
+      description,
+      {},
+      () => Promise.resolve({ content: [{ type: "text", text: name }] }),
+    );
+  }
+}
+
+function modernHandler(extra: Map<string, string>, token: string | undefined) {
+  return createMcpHandler(() => {
+    const server = new ServerV2({ name: "remote-modern", version: "1.0.0" }, {
+      capabilities: { logging: {} },
+    });
+    tools(
+      (name, description, shape, run, annotations) => {
+        server.registerTool(
+          name,
+          { description, inputSchema: z.object(shape), annotations },
+          // deno-lint-ignore no-explicit-any
+          (args: any, ctx: any) =>
+            run(args, (n) => ctx.mcpReq.notify(n), ctx.mcpReq._meta?.progressToken) as never,
+        );
+      },
+      extra,
+      token,
+    );
+    return server;
+  }, { legacy: "reject" });
+}
+
+async function legacyHandle(
+  request: Request,
+  extra: Map<string, string>,
+  token: string | undefined,
+): Promise<Response> {
+  const server = new ServerV1({ name: "remote-legacy", version: "1.0.0" }, {
+    capabilities: { logging: {} },
+  });
+  tools(
+    (name, description, shape, run, annotations) => {
+      server.registerTool(
+        name,
+        { description, inputSchema: shape, annotations },
+        // deno-lint-ignore no-explicit-any
+        (args: any, ctx: any) =>
+          run(args, (n) => ctx.sendNotification(n), ctx._meta?.progressToken) as never,
+      );
+    },
+    extra,
+    token,
+  );
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  await server.connect(transport);
+  return await transport.handleRequest(request);
+}
+
+export function startRemoteMcp(options: RemoteMcpOptions): RemoteMcp {
+  const extraTools = new Map<string, string>();
+  const authorizations: (string | null)[] = [];
+  const modern = options.era === "modern" ? modernHandler(extraTools, options.token) : undefined;
+  const closing = new AbortController();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    authorizations.push(req.headers.get("authorization"));
+    if (options.delayMs) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.delayMs);
+        closing.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    if (options.broken !== undefined) {
+      return new Response(`${options.broken} (you sent ${req.headers.get("authorization")})`, {
+        status: 500,
+      });
+    }
+    if (options.token && req.headers.get("authorization") !== `Bearer ${options.token}`) {
+      return Response.json({ error: "unauthorized" }, { status: 401 });
+    }
+    return modern ? await modern.fetch(req) : await legacyHandle(req, extraTools, options.token);
+  });
+  const { port } = server.addr as Deno.NetAddr;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    hostPort: `127.0.0.1:${port}`,
+    extraTools,
+    authorizations,
+    options,
+    close: () => {
+      closing.abort();
+      return server.shutdown();
+    },
+  };
+}
