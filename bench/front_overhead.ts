@@ -18,7 +18,11 @@ import { composeApp } from "../supabase/functions/mcp-tools-server/compose.ts";
 import { withChecksum } from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
 import { loadConfig } from "../supabase/functions/mcp-tools-server/config.ts";
 import { silentLogger } from "../supabase/functions/mcp-tools-server/lib/log.ts";
-import { buildServer } from "../supabase/functions/mcp-tools-server/mcp/mcp_lite_server.ts";
+import { serverBuilder } from "../supabase/functions/mcp-tools-server/mcp/mcp_lite_server.ts";
+import {
+  parseMessage,
+  type RpcRequest,
+} from "../supabase/functions/mcp-tools-server/mcp/protocol/jsonrpc.ts";
 import { RequestScope } from "../supabase/functions/mcp-tools-server/mcp/scope.ts";
 import { offlineServices } from "./offline_services.ts";
 import type { KeyRecord } from "../supabase/functions/mcp-tools-server/data/tenant_store.ts";
@@ -100,11 +104,11 @@ const liteHandler = new StreamableHttpTransport().bind(lite);
 
 // The function's own server for the tool set, dispatched as the front does.
 const { toolSet } = new ToolCatalog(FAMILIES).toolSet(rows);
-const server = buildServer(toolSet, {
+const server = serverBuilder({
   services,
   log: silentLogger,
   serverInfo: { name: "bench", version: "1" },
-});
+})(toolSet);
 const caller = { label: "mcpk_a1b2c3", tenant, toolSet };
 const scope = new RequestScope(
   caller,
@@ -124,7 +128,13 @@ const variants: Array<[string, (i: number) => Promise<Response>]> = [
         body: call(i),
       }),
     )],
-  ["cached server", (i) => server.dispatch(base, call(i), scope)],
+  [
+    "cached server",
+    (i) =>
+      server.dispatch(parseMessage(call(i)) as RpcRequest, scope).then((text) =>
+        new Response(text)
+      ),
+  ],
   ["app: GET → 405", () => Promise.resolve(app.fetch(new Request(base, { headers: auth })))],
   ["app: 2025 tools/call", (i) =>
     Promise.resolve(

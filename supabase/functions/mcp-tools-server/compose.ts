@@ -4,7 +4,6 @@
  * replace a part (the tenant store, the clock, the catalog) by passing it; everything else is the
  * real thing, and a missing tool service stops start-up here rather than failing a first call.
  */
-import type { Hono } from "hono";
 import { Authenticator } from "./auth/authenticator.ts";
 import {
   type Config,
@@ -18,12 +17,12 @@ import { type Rpc, supabaseRpc } from "./data/rpc.ts";
 import { supabaseClient } from "./data/supabase_client.ts";
 import { cachedTenantSecrets, supabaseTenantSecrets } from "./data/tenant_secrets.ts";
 import { supabaseTenantStore, type TenantStore } from "./data/tenant_store.ts";
-import { createHttpApp } from "./http/app.ts";
+import { createHttpApp, type HttpApp } from "./http/app.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import { consoleLogger, type Logger } from "./lib/log.ts";
 import { createMetrics, type Metrics } from "./lib/metrics.ts";
 import { McpFront } from "./mcp/front.ts";
-import { buildServer } from "./mcp/mcp_lite_server.ts";
+import { serverBuilder } from "./mcp/mcp_lite_server.ts";
 import { ServerCache } from "./mcp/server_cache.ts";
 import { ToolCatalog } from "./tools/catalog.ts";
 import { TOOL_SERVICES, type ToolFamily, type ToolServices } from "./tools/contract.ts";
@@ -47,7 +46,7 @@ export interface Overrides {
 }
 
 export interface Composed {
-  app: Hono;
+  app: HttpApp;
   metrics: Metrics;
 }
 
@@ -78,7 +77,7 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     idleMs: config.serverIdleMs,
     clock,
     metrics,
-    build: (toolSet) => buildServer(toolSet, { services, log, serverInfo }),
+    build: serverBuilder({ services, log, serverInfo }),
   });
   const front = new McpFront({ serverInfo, toolsTtlMs: config.tenantCacheTtlMs });
   return { app: createHttpApp({ config, auth, servers, front, metrics, log }), metrics };

@@ -1,6 +1,8 @@
 /**
  * Who is calling: API key → (cached) key record → a Caller, or an ApiError saying why not.
- * The cache holds the derived Caller, so a warm request costs one SHA-256 and one Map lookup.
+ * The cache holds the derived Caller under the key itself, so a warm request costs one Map
+ * lookup; the key is hashed (and its checksum checked) only when it is looked up in the store,
+ * which holds nothing but hashes.
  */
 import { checksumMatches, type ParsedKey, sha256Hex } from "./api_key.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -56,12 +58,11 @@ export class Authenticator {
   async authenticate(request: Request): Promise<Caller> {
     const { clock, metrics } = this.deps;
     const key = readApiKey(request);
-    const keyHash = await sha256Hex(key.key);
     let caller: Caller | null;
     try {
       caller = await this.#cache.get(
-        keyHash,
-        () => this.#load(key, keyHash),
+        key.key,
+        () => this.#load(key),
         () => metrics.keyCacheHits++,
       );
     } catch (err) {
@@ -103,9 +104,9 @@ export class Authenticator {
     return caller;
   }
 
-  async #load(key: ParsedKey, keyHash: string): Promise<Caller | null> {
+  async #load(key: ParsedKey): Promise<Caller | null> {
     const { store, metrics, log } = this.deps;
-    // Only on a cache miss: a cached hash belongs to a key whose checksum already matched.
+    // Only on a cache miss: a cached key is one whose checksum already matched.
     if (!(await checksumMatches(key.key))) {
       metrics.keysRefusedUnchecked++;
       throw new ApiError(
@@ -114,6 +115,7 @@ export class Authenticator {
           "it was probably mistyped or cut short. Copy it again, whole.",
       );
     }
+    const keyHash = await sha256Hex(key.key);
     metrics.storeLookups++;
     let record: KeyRecord | null;
     try {

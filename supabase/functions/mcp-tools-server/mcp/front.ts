@@ -16,6 +16,7 @@ import {
   ProtocolError,
   type RequestId,
   rpcErrorResponse,
+  type RpcRequest,
   rpcResultResponse,
 } from "./protocol/jsonrpc.ts";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./protocol/log_levels.ts";
@@ -40,7 +41,7 @@ import { respondLazily } from "./stream.ts";
 export interface ServedTool {
   definition: ToolDefinition;
   /** Arguments 2026-07-28 clients mirror into Mcp-Param-* headers. */
-  mirroredParams: readonly MirroredParam[];
+  readonly mirroredParams: readonly MirroredParam[];
 }
 
 /** What the front needs from a server built for one tool set. */
@@ -49,10 +50,11 @@ export interface ToolServer {
   /** A tool of this set, by name. */
   tool(name: string): ServedTool | undefined;
   /**
-   * Runs one JSON-RPC request (already checked by the front) and answers with JSON; notifications
-   * a tool sends go to `scope.channel`, the result passes through `scope.shapeResult`.
+   * Runs one tools/list or tools/call request (parsed and checked by the front) and answers with
+   * the JSON-RPC response as text; notifications a tool sends go to `scope.channel`, the result
+   * passes through `scope.shapeResult`.
    */
-  dispatch(url: string, body: string, scope: RequestScope): Promise<Response>;
+  dispatch(message: RpcRequest, scope: RequestScope): Promise<string>;
 }
 
 export interface FrontOptions {
@@ -60,8 +62,6 @@ export interface FrontOptions {
   /** How long a caller may cache its tools/list (the key cache's lifetime). */
   toolsTtlMs: number;
 }
-
-type RpcRequest = Extract<Message, { kind: "request" }>;
 
 /** Handshake-era clients can't ask for a log level per request; they get info and above. */
 const LEGACY_LOG_LEVEL: LogLevel = "info";
@@ -87,6 +87,7 @@ export class McpFront {
     caller: McpCaller,
     server: ToolServer,
   ): Promise<Response> {
+    // The one parse of the body; the server gets the parsed message.
     let message: Message;
     try {
       message = parseMessage(body);
@@ -95,7 +96,7 @@ export class McpFront {
       throw err;
     }
     const era = detectEra(message, request.headers.get("mcp-protocol-version"));
-    const call: Call = { request, body, caller, server };
+    const call: Call = { request, caller, server };
     try {
       return era === "modern"
         ? await this.#modern(call, message)
@@ -194,7 +195,7 @@ export class McpFront {
   }
 
   #dispatch(
-    { request, body, caller, server }: Call,
+    { request, caller, server }: Call,
     message: RpcRequest,
     era: Era,
     logLevel: LogLevel | null,
@@ -209,8 +210,7 @@ export class McpFront {
       { id: message.id, acceptsStream: accept.includes("text/event-stream") },
       (channel) =>
         server.dispatch(
-          request.url,
-          body,
+          message,
           new RequestScope(caller, era, progressToken, logLevel, channel, shape),
         ),
     );
@@ -219,7 +219,6 @@ export class McpFront {
 
 interface Call {
   request: Request;
-  body: string;
   caller: McpCaller;
   server: ToolServer;
 }
