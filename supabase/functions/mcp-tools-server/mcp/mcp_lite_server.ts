@@ -55,15 +55,15 @@ class SharedTool implements ServedTool {
     return this.#mirrored ??= mirroredParams(this.inputSchema);
   }
 
-  /** The tools/list entry, as JSON text. */
+  /** The tools/list entry as JSON text, its fields in the order mcp-lite lists them. */
   get listing(): string {
     const tool = this.definition;
     return this.#listing ??= JSON.stringify({
       name: tool.name,
-      title: tool.title,
-      description: tool.description,
-      annotations: tool.annotations,
       inputSchema: this.inputSchema,
+      description: tool.description || undefined,
+      title: tool.title || undefined,
+      annotations: tool.annotations,
       outputSchema: tool.output ? jsonSchema(tool.output, "output") : undefined,
     });
   }
