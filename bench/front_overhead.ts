@@ -81,7 +81,8 @@ const modernCall = (id: number) =>
 const modernList = (id: number) =>
   JSON.stringify({ jsonrpc: "2.0", id, method: "tools/list", params: { _meta: meta } });
 
-const json = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+// What a JSON client sends; Content-Length as every HTTP/1.1 client with a known body sends it.
+const json = { "content-type": "application/json", accept: "application/json" };
 const auth = { ...json, authorization: `Bearer ${key}` };
 const modernHeaders = (method: string, name?: string) => ({
   ...auth,
@@ -89,6 +90,13 @@ const modernHeaders = (method: string, name?: string) => ({
   "mcp-method": method,
   ...(name ? { "mcp-name": name } : {}),
 });
+
+const post = (headers: Record<string, string>, body: string) =>
+  new Request(base, {
+    method: "POST",
+    headers: { ...headers, "content-length": String(new TextEncoder().encode(body).length) },
+    body,
+  });
 
 // mcp-lite alone, the echo tool registered the pre-front way (zod validated by mcp-lite).
 const lite = new McpServer({
@@ -122,11 +130,7 @@ const scope = new RequestScope(
 const variants: Array<[string, (i: number) => Promise<Response>]> = [
   ["mcp-lite alone", (i) =>
     liteHandler(
-      new Request(base, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: call(i),
-      }),
+      post({ "content-type": "application/json", accept: "application/json" }, call(i)),
     )],
   [
     "cached server",
@@ -138,26 +142,18 @@ const variants: Array<[string, (i: number) => Promise<Response>]> = [
   ["app: GET → 405", () => Promise.resolve(app.fetch(new Request(base, { headers: auth })))],
   ["app: 2025 tools/call", (i) =>
     Promise.resolve(
-      app.fetch(new Request(base, { method: "POST", headers: auth, body: call(i) })),
+      app.fetch(post(auth, call(i))),
     )],
   ["app: 2026 tools/call", (i) =>
     Promise.resolve(
       app.fetch(
-        new Request(base, {
-          method: "POST",
-          headers: modernHeaders("tools/call", "echo"),
-          body: modernCall(i),
-        }),
+        post(modernHeaders("tools/call", "echo"), modernCall(i)),
       ),
     )],
   ["app: 2026 tools/list", (i) =>
     Promise.resolve(
       app.fetch(
-        new Request(base, {
-          method: "POST",
-          headers: modernHeaders("tools/list"),
-          body: modernList(i),
-        }),
+        post(modernHeaders("tools/list"), modernList(i)),
       ),
     )],
 ];
