@@ -7,7 +7,7 @@
 import { checksumMatches, type ParsedKey, sha256Hex } from "./api_key.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Config } from "../config.ts";
-import { readApiKey } from "./credentials.ts";
+import { parseKeyText, readKeyText } from "./credentials.ts";
 import { ApiError } from "../lib/api_error.ts";
 import { TtlCache } from "../lib/ttl_cache.ts";
 import type { Logger } from "../lib/log.ts";
@@ -57,12 +57,13 @@ export class Authenticator {
 
   async authenticate(request: Request): Promise<Caller> {
     const { clock, metrics } = this.deps;
-    const key = readApiKey(request);
+    const key = readKeyText(request);
     let caller: Caller | null;
     try {
       caller = await this.#cache.get(
-        key.key,
-        () => this.#load(key),
+        key,
+        // A miss: only now is the key's format checked (a malformed key is never cached).
+        async () => this.#load(parseKeyText(key)),
         () => metrics.keyCacheHits++,
       );
     } catch (err) {

@@ -95,8 +95,9 @@ export class McpFront {
       if (err instanceof ProtocolError) return rpcErrorResponse(null, err);
       throw err;
     }
-    const era = detectEra(message, request.headers.get("mcp-protocol-version"));
-    const call: Call = { request, caller, server };
+    const version = request.headers.get("mcp-protocol-version");
+    const era = detectEra(message, version);
+    const call: Call = { request, version, caller, server };
     try {
       return era === "modern"
         ? await this.#modern(call, message)
@@ -149,7 +150,7 @@ export class McpFront {
 
   /** 2025-03-26 to 2025-11-25: the handshake is answered, but no session is kept. */
   #legacy(call: Call, message: Message): Promise<Response> | Response {
-    const version = call.request.headers.get("mcp-protocol-version");
+    const { version } = call;
     if (version !== null && !LEGACY_VERSIONS.includes(version)) {
       throw new ProtocolError(
         400,
@@ -219,6 +220,8 @@ export class McpFront {
 
 interface Call {
   request: Request;
+  /** The MCP-Protocol-Version header. */
+  version: string | null;
   caller: McpCaller;
   server: ToolServer;
 }

@@ -146,13 +146,15 @@ class ToolSetServer implements ToolServer {
     const params = message.params ?? {};
     const tool = typeof params.name === "string" ? this.tool(params.name) : undefined;
     if (!tool) throw new Error(`tools/call reached the server without a known tool`);
+    // SDK clients omit `arguments` for tools that take none; validate them as `{}`. The message
+    // was parsed for this request alone, so it is completed in place.
+    params.arguments ??= {};
     const response = await tool.mcp._dispatch({
       jsonrpc: "2.0",
       // mcp-lite's types say string ids only; its transport passes numeric ids as they are.
       id: message.id as string,
       method: message.method,
-      // SDK clients omit `arguments` for tools that take none; validate them as `{}`.
-      params: { ...params, arguments: params.arguments ?? {} },
+      params,
     }, { authInfo: { token: scope.caller.label, scopes: [], extra: scope.toExtra() } });
     const reply = response as { result?: unknown } | null;
     // The era decides a result's final shape (2026-07-28 adds resultType, serverInfo, caching).
