@@ -41,6 +41,9 @@ const CALL: ToolCallContext = {
 
 type Handler = (request: Request) => Promise<Response>;
 
+/** In name order, as the function lists a tool set. */
+const byName = [...benchTools].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 /** Input schemas are listed as the function lists them: what a caller may send. */
 const inputs = new Set<unknown>(benchTools.map((tool) => tool.input));
 type SchemaAdapter = (schema: unknown) => Record<string, unknown>;
@@ -60,7 +63,7 @@ const memoJsonSchema: SchemaAdapter = (schema) => {
  */
 function liteHandler(schemaAdapter: SchemaAdapter = toJsonSchema): Handler {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION, schemaAdapter });
-  for (const tool of benchTools) {
+  for (const tool of byName) {
     server.tool(tool.name, {
       title: tool.title,
       description: tool.description,

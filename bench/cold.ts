@@ -38,6 +38,8 @@ export interface Runtime {
 export async function edgeRuntimeDeno(version = "2.1.4"): Promise<Runtime> {
   const out = await new Deno.Command("npx", {
     args: ["-y", `deno@${version}`, "eval", "console.log(Deno.execPath())"],
+    // Away from the project: Deno 2.1.4 can't read its lockfile.
+    cwd: "/",
     stdout: "piped",
     stderr: "inherit",
   }).output();

@@ -78,7 +78,9 @@ async function startBaseline(stack: Stack, id: Baseline): Promise<Variant & { ba
   });
   const base = `http://127.0.0.1:${port}`;
   await waitForOk(`${base}/health`, { timeoutMs: 60_000, children: [child] });
-  return { id, label: BASELINE_LABELS[id], url: `${base}/mcp`, base };
+  // The SDK refuses clients that don't accept SSE (406), so it is sent what spec clients send.
+  const accept = id === "sdk-v2" ? "sse" as const : undefined;
+  return { id, label: BASELINE_LABELS[id], url: `${base}/mcp`, base, accept };
 }
 
 /**
@@ -129,7 +131,12 @@ function ratioSpecs(): RatioSpec[] {
         numerator: "direct",
         denominator: "lite-rebuild-memo",
       },
-      { name: "function / SDK v2", numerator: "direct", denominator: "sdk-v2" },
+      {
+        name: "function / SDK v2 (SDK sent SSE Accept)",
+        numerator: "direct",
+        denominator: "sdk-v2",
+        denominatorAccept: "sse" as const,
+      },
       {
         name: "function / bare mcp-lite, both via gateway",
         numerator: "gateway",
@@ -178,7 +185,7 @@ async function main() {
 
     say("throughput and latency…");
     const cases: Case[] = METHODS.flatMap((method) => [
-      ...json.map((variant) => ({ variant, method, accept: "json" as const })),
+      ...json.map((variant) => ({ variant, method, accept: variant.accept ?? "json" as const })),
       ...[direct, lite].map((variant) => ({ variant, method, accept: "sse" as const })),
     ]);
     const { figures, perRound } = await measureThroughput(cases, {

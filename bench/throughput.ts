@@ -13,6 +13,8 @@ export interface Variant {
   label: string;
   url: string;
   key?: string;
+  /** What this variant must be sent, whatever the case says (the SDK refuses JSON-only clients). */
+  accept?: Accept;
 }
 
 /** One measured combination: a variant, a method, and what the client accepts. */
@@ -42,6 +44,8 @@ export interface RatioSpec {
   denominator: string;
   method: Method;
   accept: Accept;
+  /** When the denominator is measured with another Accept (see Variant.accept). */
+  denominatorAccept?: Accept;
 }
 
 export interface RatioFigures extends RatioSpec {
@@ -55,7 +59,7 @@ const caseKey = (variant: string, method: Method, accept: Accept) =>
   `${variant} ${method} ${accept}`;
 
 /** Fails loudly when a variant answers anything but the expected result. */
-export async function checkVariant(v: Variant, accept: Accept = "json"): Promise<void> {
+export async function checkVariant(v: Variant, accept: Accept = v.accept ?? "json"): Promise<void> {
   const listed = await sendOnce(mcpTarget(v.url, "tools/list", v.key, accept));
   const list = rpcMessage(listed.text);
   // deno-lint-ignore no-explicit-any
@@ -140,7 +144,9 @@ export async function measureThroughput(
 export function ratios(perRound: Map<string, number[]>, specs: RatioSpec[]): RatioFigures[] {
   return specs.flatMap((spec) => {
     const top = perRound.get(caseKey(spec.numerator, spec.method, spec.accept));
-    const bottom = perRound.get(caseKey(spec.denominator, spec.method, spec.accept));
+    const bottom = perRound.get(
+      caseKey(spec.denominator, spec.method, spec.denominatorAccept ?? spec.accept),
+    );
     if (!top || !bottom) return [];
     const rounds = top.map((x, i) => round(x / bottom[i], 3));
     return [{
