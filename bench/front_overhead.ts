@@ -11,7 +11,7 @@
  *   app: 2026 tools/call  the whole path with _meta and header validation, result decoration
  *   app: 2026 tools/list  the same for a listing (caching hints, serverInfo)
  */
-import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
+import { ALL_FAMILIES as FAMILIES } from "../supabase/functions/mcp-tools-server/tools/all_families.ts";
 import { McpServer, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
 import { composeApp } from "../supabase/functions/mcp-tools-server/compose.ts";

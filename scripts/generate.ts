@@ -19,7 +19,7 @@ import {
   RESERVED_HEADERS,
   SECRET_NAME,
 } from "../supabase/functions/mcp-tools-server/tools/http/definition.ts";
-import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
+import { ALL_FAMILIES as FAMILIES } from "../supabase/functions/mcp-tools-server/tools/all_families.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 const FUNCTION_DIR = "supabase/functions/mcp-tools-server";

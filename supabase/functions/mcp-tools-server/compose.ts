@@ -25,7 +25,12 @@ import { McpFront } from "./mcp/front.ts";
 import { serverBuilder } from "./mcp/mcp_lite_server.ts";
 import { ServerCache } from "./mcp/server_cache.ts";
 import { ToolCatalog } from "./tools/catalog.ts";
-import { TOOL_SERVICES, type ToolFamily, type ToolServices } from "./tools/contract.ts";
+import {
+  type LazyFamily,
+  TOOL_SERVICES,
+  type ToolFamily,
+  type ToolServices,
+} from "./tools/contract.ts";
 import { FAMILIES } from "./tools/registry.ts";
 import { AllowList } from "./upstream/address_policy.ts";
 import { createGuardedFetch, type Resolver } from "./upstream/guarded_fetch.ts";
@@ -37,7 +42,7 @@ export interface Overrides {
   store?: TenantStore;
   clock?: Clock;
   /** Tool families served; default: every family of this deployment (tools/registry.ts). */
-  families?: readonly ToolFamily[];
+  families?: readonly (ToolFamily | LazyFamily)[];
   services?: Partial<ToolServices>;
   /** Name resolution for the upstream address policy; default getaddrinfo, like fetch. */
   resolve?: Resolver;

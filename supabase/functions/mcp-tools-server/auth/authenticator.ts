@@ -62,8 +62,7 @@ export class Authenticator {
     try {
       caller = await this.#cache.get(
         key,
-        // A miss: only now is the key's format checked (a malformed key is never cached).
-        async () => this.#load(parseKeyText(key)),
+        () => this.#load(key),
         () => metrics.keyCacheHits++,
       );
     } catch (err) {
@@ -105,8 +104,10 @@ export class Authenticator {
     return caller;
   }
 
-  async #load(key: ParsedKey): Promise<Caller | null> {
+  async #load(text: string): Promise<Caller | null> {
     const { store, metrics, log } = this.deps;
+    // A miss: only now is the key's format checked (a malformed key is never cached).
+    const key = parseKeyText(text);
     // Only on a cache miss: a cached key is one whose checksum already matched.
     if (!(await checksumMatches(key.key))) {
       metrics.keysRefusedUnchecked++;
@@ -132,8 +133,9 @@ export class Authenticator {
     return record && this.#toCaller(record);
   }
 
-  #toCaller(record: KeyRecord): Caller {
+  async #toCaller(record: KeyRecord): Promise<Caller> {
     const { tenant } = record;
+    await this.deps.catalog.load(tenant.tools);
     const { toolSet, problems } = this.deps.catalog.toolSet(tenant.tools);
     if (problems.length > 0) {
       this.deps.log.error("tools_left_out", { tenant: tenant.slug, problems });
