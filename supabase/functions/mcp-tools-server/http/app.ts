@@ -11,7 +11,7 @@ import type { Metrics } from "../lib/metrics.ts";
 import type { McpFront } from "../mcp/front.ts";
 import type { ServerCache } from "../mcp/server_cache.ts";
 import { cors } from "./cors.ts";
-import { checkDeclaredSize, readBody } from "./body.ts";
+import { declaredSize, readBody } from "./body.ts";
 import { ApiError, apiErrorResponse } from "./errors.ts";
 import { checkOrigin } from "./origin.ts";
 
@@ -33,15 +33,15 @@ export interface HttpApp {
 const MCP_PATH = `${BASE_PATH}/mcp`;
 
 export function createHttpApp(deps: HttpDeps): HttpApp {
-  const mcp = mcpEndpoint(deps);
   const fail = failureResponse(deps.log);
+  const mcp = mcpEndpoint(deps, fail);
   const router = routes(deps, mcp, fail);
   return {
     fetch(request) {
       // What agents send — a POST to the endpoint from no browser — needs no router and no CORS
       // headers; it takes the same endpoint, and fails the same way, as the routed path.
       if (request.method === "POST" && !request.headers.has("origin") && isMcpPath(request.url)) {
-        return mcp(request).catch(fail);
+        return mcp(request);
       }
       return router.fetch(request);
     },
@@ -52,25 +52,32 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
  * The MCP endpoint, every request in the same order: origin and host, the declared body size,
  * the API key, the method, the body (read once), then the caller's server and the protocol front.
  */
-function mcpEndpoint(deps: HttpDeps): (request: Request) => Promise<Response> {
+function mcpEndpoint(
+  deps: HttpDeps,
+  fail: (err: unknown) => Response,
+): (request: Request) => Promise<Response> {
   const { config, auth, servers, front, metrics } = deps;
   const originPolicy = { allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts };
   return async (request) => {
-    metrics.requests++;
-    checkOrigin(request, originPolicy);
-    checkDeclaredSize(request, config.maxBodyBytes);
-    // Authentication first, the same in both protocol eras.
-    const caller = await auth.authenticate(request);
-    // After authentication, so an anonymous probe learns nothing but "authenticate".
-    if (request.method !== "POST") {
-      throw new ApiError(
-        "METHOD_NOT_ALLOWED",
-        "This endpoint takes JSON-RPC messages by POST only; there are no sessions or GET streams.",
-        { allow: "POST, OPTIONS" },
-      );
+    try {
+      metrics.requests++;
+      checkOrigin(request, originPolicy);
+      const declared = declaredSize(request, config.maxBodyBytes);
+      // Authentication first, the same in both protocol eras.
+      const caller = await auth.authenticate(request);
+      // After authentication, so an anonymous probe learns nothing but "authenticate".
+      if (request.method !== "POST") {
+        throw new ApiError(
+          "METHOD_NOT_ALLOWED",
+          "This endpoint takes JSON-RPC messages by POST only; there are no sessions or GET streams.",
+          { allow: "POST, OPTIONS" },
+        );
+      }
+      const body = await readBody(request, declared, config.maxBodyBytes);
+      return await front.handle(request, body, caller, servers.serverFor(caller.toolSet));
+    } catch (err) {
+      return fail(err);
     }
-    const body = await readBody(request, config.maxBodyBytes);
-    return front.handle(request, body, caller, servers.serverFor(caller.toolSet));
   };
 }
 

@@ -8,15 +8,21 @@ function tooLarge(maxBytes: number): ApiError {
   return new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${maxBytes} bytes.`);
 }
 
-export function checkDeclaredSize(request: Request, maxBytes: number): void {
+/** The Content-Length, if sent; over `maxBytes` it is refused before anything else happens. */
+export function declaredSize(request: Request, maxBytes: number): string | null {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  return declared;
 }
 
 /** The body as text, at most `maxBytes` of it. */
-export async function readBody(request: Request, maxBytes: number): Promise<string> {
-  // With a Content-Length the server reads exactly that many bytes, already checked above.
-  if (request.headers.has("content-length") || request.body === null) return request.text();
+export async function readBody(
+  request: Request,
+  declared: string | null,
+  maxBytes: number,
+): Promise<string> {
+  // With a Content-Length the server reads exactly that many bytes, already checked.
+  if (declared !== null || request.body === null) return request.text();
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
