@@ -230,11 +230,15 @@ function callContext(
 ): ToolCallContext {
   const { caller, channel, progressToken, logLevel } = scope;
   const minimum = logLevel === null ? Infinity : LOG_LEVELS.indexOf(logLevel);
+  let signal: AbortSignal | undefined;
   return {
     tenant: caller.tenant,
     services,
     enabledTools: caller.toolSet.names,
-    signal: channel.signal,
+    // Read when a tool asks: a JSON-only caller's channel makes a fresh signal each time.
+    get signal() {
+      return signal ??= channel.signal;
+    },
     progress: progressToken === undefined ? noop : (update) => {
       channel.notify({ method: "notifications/progress", params: { progressToken, ...update } });
       return Promise.resolve();
