@@ -3,6 +3,7 @@
  * of a new tenant on a warm one.
  */
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { choosePorts } from "../scripts/lib/ports.ts";
 import { spawnChild } from "../scripts/lib/process.ts";
 import type { Stack } from "../scripts/stack.ts";
@@ -53,6 +54,7 @@ export function benchDeno(): Runtime {
 }
 
 export interface ColdProcessFigures {
+  /** index.ts, or the bundle built from it. */
   entry: string;
   runtime: string;
   tools: number;
@@ -84,7 +86,7 @@ async function firstAnswer(url: string, key: string, deadline: number) {
  */
 export async function coldProcesses(
   stack: Stack,
-  opts: { runtime: Runtime; key: string; tools: number; runs: number },
+  opts: { runtime: Runtime; key: string; tools: number; runs: number; bundle?: string },
 ): Promise<ColdProcessFigures> {
   const fromStart: number[] = [];
   const total: number[] = [];
@@ -107,6 +109,7 @@ export async function coldProcesses(
       env: {
         ...stack.functionEnv,
         MCP_FUNCTION_PORT: String(port),
+        ...(opts.bundle ? { BENCH_COLD_MODULE: pathToFileURL(opts.bundle).href } : {}),
         DENO_NO_UPDATE_CHECK: "1",
         NO_COLOR: "1",
       },
@@ -129,7 +132,7 @@ export async function coldProcesses(
     }
   }
   return {
-    entry: "index.ts",
+    entry: opts.bundle ? "bundle (deno task build)" : "index.ts",
     runtime: opts.runtime.name,
     tools: opts.tools,
     fromRuntimeStart: spread(fromStart),

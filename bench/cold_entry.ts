@@ -1,8 +1,9 @@
 /**
- * index.ts exactly as deployed, with one addition outside it: Deno.serve is wrapped before
- * index.ts is imported, so the first answer says, in an `x-bench-first-answer-ms` header, how
- * long after the runtime started (performance.now()'s origin) its body was ready. Everything
- * index.ts does — its imports, configuration, composition, serving — falls inside that time.
+ * The function exactly as deployed — index.ts, or the bundle `deno task build` makes of it, named
+ * by BENCH_COLD_MODULE — with one addition outside it: Deno.serve is wrapped before the function
+ * is imported, so the first answer says, in an `x-bench-first-answer-ms` header, how long after
+ * the runtime started (performance.now()'s origin) its body was ready. Everything the function
+ * does — its imports, configuration, composition, serving — falls inside that time.
  */
 const serve = Deno.serve;
 let first = true;
@@ -25,4 +26,5 @@ Deno.serve =
   ((options: Deno.ServeOptions, handler: Handler) =>
     serve(options, timed(handler))) as typeof Deno.serve;
 
-await import("../supabase/functions/mcp-tools-server/index.ts");
+const module = Deno.env.get("BENCH_COLD_MODULE");
+await (module ? import(module) : import("../supabase/functions/mcp-tools-server/index.ts"));

@@ -6,6 +6,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { buildFunction } from "../scripts/build.ts";
 import { spawnChild } from "../scripts/lib/process.ts";
 import { choosePorts } from "../scripts/lib/ports.ts";
 import { waitForOk } from "../scripts/lib/wait.ts";
@@ -197,10 +198,21 @@ async function main() {
     });
 
     say("cold starts…");
+    // What the README deploys: the bundle `deno task build` makes, on the edge runtime's Deno;
+    // then index.ts unbundled on both Denos, for comparison.
+    const bundle = join(stack.runDir, "bundle", "index.js");
+    await buildFunction(bundle);
+    const edge = await edgeRuntimeDeno();
     const cold = [];
-    for (const runtime of [await edgeRuntimeDeno(), benchDeno()]) {
+    for (const [runtime, built] of [[edge, bundle], [edge], [benchDeno()]] as const) {
       cold.push(
-        await coldProcesses(stack, { runtime, key: builtinKey, tools: 2, runs: opts.coldRuns }),
+        await coldProcesses(stack, {
+          runtime,
+          bundle: built,
+          key: builtinKey,
+          tools: 2,
+          runs: opts.coldRuns,
+        }),
       );
     }
     const directUrl = direct.url;
