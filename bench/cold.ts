@@ -80,64 +80,87 @@ async function firstAnswer(url: string, key: string, deadline: number) {
   }
 }
 
+/** One way of starting the function: a runtime, and the bundle to run instead of index.ts. */
+export interface ColdConfig {
+  runtime: Runtime;
+  bundle?: string;
+}
+
 /**
- * Fresh processes of index.ts (through cold_entry.ts, which only adds the timing), each asked
- * one tools/list with a key it has never seen: imports, composition, key lookup, server build.
+ * Fresh processes of the function (through cold_entry.ts, which only adds the timing), each asked
+ * one tools/list with a key it has never seen: imports, composition, key lookup, tool-family
+ * import, server build. The configurations take turns, run by run, so load on the machine falls
+ * on all of them alike.
  */
 export async function coldProcesses(
   stack: Stack,
-  opts: { runtime: Runtime; key: string; tools: number; runs: number; bundle?: string },
-): Promise<ColdProcessFigures> {
-  const fromStart: number[] = [];
-  const total: number[] = [];
+  configs: ColdConfig[],
+  opts: { key: string; tools: number; runs: number },
+): Promise<ColdProcessFigures[]> {
+  const fromStart = configs.map(() => [] as number[]);
+  const total = configs.map(() => [] as number[]);
   for (let i = 0; i < opts.runs; i++) {
-    const { fn: port } = choosePorts({ fn: undefined });
-    const started = performance.now();
-    const child = await spawnChild({
-      name: "cold",
-      cmd: opts.runtime.path,
-      args: [
-        "run",
-        ...opts.runtime.args,
-        "--no-prompt",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        COLD_ENTRY,
-      ],
-      cwd: stack.root,
-      env: {
-        ...stack.functionEnv,
-        MCP_FUNCTION_PORT: String(port),
-        ...(opts.bundle ? { BENCH_COLD_MODULE: pathToFileURL(opts.bundle).href } : {}),
-        DENO_NO_UPDATE_CHECK: "1",
-        NO_COLOR: "1",
-      },
-      logPath: join(stack.runDir, "logs", `cold-${port}.log`),
-      pidDir: join(stack.runDir, "pids"),
-    });
-    try {
-      const url = `http://127.0.0.1:${port}/mcp-tools-server/mcp`;
-      const answer = await firstAnswer(url, opts.key, started + 60_000);
-      total.push(performance.now() - started);
-      const tools = rpcMessage(answer.text).result?.tools?.length;
-      if (answer.status !== 200 || tools !== opts.tools) {
-        throw new Error(`cold start: unexpected answer ${answer.status} ${answer.text}`);
-      }
-      const ms = Number(answer.headers.get("x-bench-first-answer-ms"));
-      if (!Number.isFinite(ms) || ms <= 0) throw new Error("cold start: no timing header");
-      fromStart.push(ms);
-    } finally {
-      await child.stop();
+    for (const [c, config] of configs.entries()) {
+      const ms = await coldRun(stack, config, opts);
+      fromStart[c].push(ms.fromStart);
+      total[c].push(ms.total);
     }
   }
-  return {
-    entry: opts.bundle ? "bundle (deno task build)" : "index.ts",
-    runtime: opts.runtime.name,
+  return configs.map((config, c) => ({
+    entry: config.bundle ? "bundle (deno task build)" : "index.ts",
+    runtime: config.runtime.name,
     tools: opts.tools,
-    fromRuntimeStart: spread(fromStart),
-    spawnToFirstAnswer: spread(total),
-  };
+    fromRuntimeStart: spread(fromStart[c]),
+    spawnToFirstAnswer: spread(total[c]),
+  }));
+}
+
+async function coldRun(
+  stack: Stack,
+  config: ColdConfig,
+  opts: { key: string; tools: number },
+): Promise<{ fromStart: number; total: number }> {
+  const { fn: port } = choosePorts({ fn: undefined });
+  const started = performance.now();
+  const child = await spawnChild({
+    name: "cold",
+    cmd: config.runtime.path,
+    args: [
+      "run",
+      ...config.runtime.args,
+      "--no-prompt",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      COLD_ENTRY,
+    ],
+    cwd: stack.root,
+    env: {
+      ...stack.functionEnv,
+      MCP_FUNCTION_PORT: String(port),
+      ...(config.bundle ? { BENCH_COLD_MODULE: pathToFileURL(config.bundle).href } : {}),
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+    },
+    logPath: join(stack.runDir, "logs", `cold-${port}.log`),
+    pidDir: join(stack.runDir, "pids"),
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/mcp-tools-server/mcp`;
+    const answer = await firstAnswer(url, opts.key, started + 60_000);
+    const total = performance.now() - started;
+    const tools = rpcMessage(answer.text).result?.tools?.length;
+    if (answer.status !== 200 || tools !== opts.tools) {
+      throw new Error(`cold start: unexpected answer ${answer.status} ${answer.text}`);
+    }
+    const fromStart = Number(answer.headers.get("x-bench-first-answer-ms"));
+    if (!Number.isFinite(fromStart) || fromStart <= 0) {
+      throw new Error("cold start: no timing header");
+    }
+    return { fromStart, total };
+  } finally {
+    await child.stop();
+  }
 }
 
 export interface NewTenantFigures {

@@ -203,18 +203,11 @@ async function main() {
     const bundle = join(stack.runDir, "bundle", "index.js");
     await buildFunction(bundle);
     const edge = await edgeRuntimeDeno();
-    const cold = [];
-    for (const [runtime, built] of [[edge, bundle], [edge], [benchDeno()]] as const) {
-      cold.push(
-        await coldProcesses(stack, {
-          runtime,
-          bundle: built,
-          key: builtinKey,
-          tools: 2,
-          runs: opts.coldRuns,
-        }),
-      );
-    }
+    const cold = await coldProcesses(
+      stack,
+      [{ runtime: edge, bundle }, { runtime: edge }, { runtime: benchDeno() }],
+      { key: builtinKey, tools: 2, runs: opts.coldRuns },
+    );
     const directUrl = direct.url;
     const newSetKeys = await tenantsWithKeys(stack, distinctToolSets(BENCH_TOOL_NAMES, 20));
     const knownSetKeys = await tenantsWithKeys(
