@@ -107,7 +107,7 @@ export async function coldProcesses(
     }
   }
   return configs.map((config, c) => ({
-    entry: config.bundle ? "bundle (deno task build)" : "index.ts",
+    entry: config.bundle ? "bundle of index.ts" : "index.ts",
     runtime: config.runtime.name,
     tools: opts.tools,
     fromRuntimeStart: spread(fromStart[c]),

@@ -1,6 +1,6 @@
 /**
- * The function exactly as deployed — index.ts, or the bundle `deno task build` makes of it, named
- * by BENCH_COLD_MODULE — with one addition outside it: Deno.serve is wrapped before the function
+ * The function exactly as deployed — index.ts, or a bundle of it (bench/bundle.ts) named by
+ * BENCH_COLD_MODULE — with one addition outside it: Deno.serve is wrapped before the function
  * is imported, so the first answer says, in an `x-bench-first-answer-ms` header, how long after
  * the runtime started (performance.now()'s origin) its body was ready. Everything the function
  * does — its imports, configuration, composition, serving — falls inside that time.

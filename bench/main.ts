@@ -6,12 +6,12 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { buildFunction } from "../scripts/build.ts";
 import { spawnChild } from "../scripts/lib/process.ts";
 import { choosePorts } from "../scripts/lib/ports.ts";
 import { waitForOk } from "../scripts/lib/wait.ts";
 import { type Stack, startStack } from "../scripts/stack.ts";
 import { type Baseline, BASELINES } from "./baselines.ts";
+import { buildFunction } from "./bundle.ts";
 import { benchDeno, coldProcesses, edgeRuntimeDeno, newTenants } from "./cold.ts";
 import { fingerprintsThroughCache, probeServerMemory } from "./memory.ts";
 import { METHODS } from "./mcp.ts";
@@ -198,14 +198,14 @@ async function main() {
     });
 
     say("cold starts…");
-    // What the README deploys: the bundle `deno task build` makes, on the edge runtime's Deno;
-    // then index.ts unbundled on both Denos, for comparison.
+    // index.ts as deployed, on the edge runtime's Deno and on ours; and a bundle of it, to see
+    // whether deploying one would start sooner.
     const bundle = join(stack.runDir, "bundle", "index.js");
     await buildFunction(bundle);
     const edge = await edgeRuntimeDeno();
     const cold = await coldProcesses(
       stack,
-      [{ runtime: edge, bundle }, { runtime: edge }, { runtime: benchDeno() }],
+      [{ runtime: edge }, { runtime: edge, bundle }, { runtime: benchDeno() }],
       { key: builtinKey, tools: 2, runs: opts.coldRuns },
     );
     const directUrl = direct.url;

@@ -389,8 +389,6 @@ export function loadFunctionGraph(root = FUNCTION_ROOT): Map<string, string[]> {
   const walk = (dir: string) => {
     for (const entry of Deno.readDirSync(dir)) {
       const path = join(dir, entry.name);
-      // `deno task build`'s output (gitignored): one generated file, not a layer.
-      if (dir === root && entry.name === "dist") continue;
       if (entry.isDirectory) {
         walk(path);
       } else {

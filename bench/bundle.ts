@@ -1,18 +1,17 @@
-// `deno task build [--out FILE]`: the function as one JavaScript file (its npm dependencies
-// included, minified), which is what `supabase functions deploy` ships (config.toml's
-// entrypoint). A fresh worker then loads one file instead of resolving ~170 modules: the first
-// request comes back markedly sooner on the edge runtime. The tests run this artefact too
-// (tests/e2e/bundle_test.ts).
+// The function as one JavaScript file (its npm dependencies included, minified), for the cold
+// start comparison: would deploying a bundle instead of index.ts make a fresh worker answer
+// sooner? (Measured: no — see the README's Benchmarks; so the deploy ships index.ts.)
+//
+//   deno run -A bench/bundle.ts [--out FILE]
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 const ROOT = join(import.meta.dirname!, "..");
-export const FUNCTION_DIR = join(ROOT, "supabase", "functions", "mcp-tools-server");
-export const BUNDLE = join(FUNCTION_DIR, "dist", "index.js");
+const FUNCTION_DIR = join(ROOT, "supabase", "functions", "mcp-tools-server");
 
 /** Bundles index.ts into `out`; throws with Deno's output when bundling fails. */
-export async function buildFunction(out = BUNDLE): Promise<void> {
+export async function buildFunction(out: string): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
     args: [
       "bundle",
@@ -35,7 +34,7 @@ export async function buildFunction(out = BUNDLE): Promise<void> {
 
 if (import.meta.main) {
   const { values } = parseArgs({ args: Deno.args, options: { out: { type: "string" } } });
-  const out = values.out ?? BUNDLE;
+  const out = values.out ?? join(ROOT, ".local", "bundle", "index.js");
   await buildFunction(out);
   console.log(`built ${out} (${Math.round((await Deno.stat(out)).size / 1024)} KiB)`);
 }
