@@ -4,7 +4,7 @@
  * lookup; the key is hashed (and its checksum checked) only when it is looked up in the store,
  * which holds nothing but hashes.
  */
-import { checksumMatches, type ParsedKey, sha256Hex } from "./api_key.ts";
+import { checksumMatches, sha256Hex } from "./api_key.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Config } from "../config.ts";
 import { parseKeyText, readKeyText } from "./credentials.ts";
