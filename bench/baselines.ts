@@ -2,9 +2,12 @@
  * The alternatives the function is measured against, each served by its own process at
  * POST /mcp with the bench tool set, no auth and no database:
  *
- *   lite-shared   one mcp-lite server + bind() for the process (the floor)
- *   lite-rebuild  a new mcp-lite server + bind() on every request
- *   sdk-v2        the official SDK v2 createMcpHandler (a new server per request)
+ *   ceiling            plain Deno.serve: reads the body, answers fixed bytes (the answer bare
+ *                      mcp-lite gives for that method), no parsing, no tools — what HTTP alone costs
+ *   lite-shared        one mcp-lite server + bind() for the process
+ *   lite-rebuild       a new mcp-lite server + bind() on every request (JSON Schemas recomputed)
+ *   lite-rebuild-memo  the same, with each tool's JSON Schemas computed once and reused
+ *   sdk-v2             the official SDK v2 createMcpHandler (a new server per request)
  *
  *   deno run -A bench/baselines.ts <variant> <port>
  */
@@ -12,10 +15,18 @@ import { createMcpHandler, McpServer as SdkServer } from "@modelcontextprotocol/
 import { McpServer, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
 import type { ToolCallContext } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
+import { SERVER_NAME, SERVER_VERSION } from "../supabase/functions/mcp-tools-server/config.ts";
+import { mcpBody, mcpHeaders, type Method } from "./mcp.ts";
 import { offlineServices } from "./offline_services.ts";
 import { BENCH_TOOL_NAMES, benchTools } from "./tools.ts";
 
-export const BASELINES = ["lite-shared", "lite-rebuild", "sdk-v2"] as const;
+export const BASELINES = [
+  "ceiling",
+  "lite-shared",
+  "lite-rebuild",
+  "lite-rebuild-memo",
+  "sdk-v2",
+] as const;
 export type Baseline = typeof BASELINES[number];
 
 /** What the tools see in place of a resolved caller: the baselines have no auth. */
@@ -30,14 +41,29 @@ const CALL: ToolCallContext = {
 
 type Handler = (request: Request) => Promise<Response>;
 
-/** Registered the way the function registers them (mcp_server.ts), minus the auth checks. */
-function liteHandler(): Handler {
-  const server = new McpServer({
-    name: "bench",
-    version: "1.0.0",
-    schemaAdapter: (schema) => ({ ...z.toJSONSchema(schema as z.ZodType) }),
-  });
-  for (const tool of benchTools) {
+/** In name order, as the function lists a tool set. */
+const byName = [...benchTools].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** Input schemas are listed as the function lists them: what a caller may send. */
+const inputs = new Set<unknown>(benchTools.map((tool) => tool.input));
+type SchemaAdapter = (schema: unknown) => Record<string, unknown>;
+const toJsonSchema: SchemaAdapter = (schema) => ({
+  ...z.toJSONSchema(schema as z.ZodType, { io: inputs.has(schema) ? "input" : "output" }),
+});
+const memo = new Map<unknown, Record<string, unknown>>();
+const memoJsonSchema: SchemaAdapter = (schema) => {
+  let json = memo.get(schema);
+  if (!json) memo.set(schema, json = toJsonSchema(schema));
+  return json;
+};
+
+/**
+ * The bench tools on a bare mcp-lite server with zod validation, and the function's server name
+ * and version, so that both answer the same bytes.
+ */
+function liteHandler(schemaAdapter: SchemaAdapter = toJsonSchema): Handler {
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION, schemaAdapter });
+  for (const tool of byName) {
     server.tool(tool.name, {
       title: tool.title,
       description: tool.description,
@@ -66,12 +92,32 @@ function sdkServer(): SdkServer {
   return server;
 }
 
+/** Fixed answers, chosen by a substring of the body: the floor under every variant. */
+function ceiling(): Handler {
+  const lite = liteHandler();
+  const answer = (method: Method) =>
+    lite(new Request("http://ceiling/mcp", { method: "POST", headers, body: mcpBody(method) }))
+      .then((res) => res.arrayBuffer());
+  const headers = mcpHeaders(undefined, "json");
+  const answers = Promise.all([answer("tools/call"), answer("tools/list")]);
+  const json = { "content-type": "application/json" };
+  return async (request) => {
+    const [call, list] = await answers;
+    const body = await request.text();
+    return new Response(body.includes('"tools/call"') ? call : list, { headers: json });
+  };
+}
+
 export function baselineHandler(variant: Baseline): Handler {
   switch (variant) {
     case "lite-shared":
       return liteHandler();
     case "lite-rebuild":
       return (request) => liteHandler()(request);
+    case "lite-rebuild-memo":
+      return (request) => liteHandler(memoJsonSchema)(request);
+    case "ceiling":
+      return ceiling();
     case "sdk-v2": {
       const handler = createMcpHandler(() => sdkServer());
       return (request) => handler.fetch(request);

@@ -3,7 +3,7 @@ import {
   type CatalogRow,
   ToolCatalog,
 } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
-import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
+import { ALL_FAMILIES as FAMILIES } from "../supabase/functions/mcp-tools-server/tools/all_families.ts";
 import { benchTools } from "./tools.ts";
 
 export function benchCatalog(): ToolCatalog {

@@ -3,8 +3,9 @@
  * of a new tenant on a warm one.
  */
 import { join } from "node:path";
-import { spawnFunction } from "../scripts/lib/function.ts";
+import { pathToFileURL } from "node:url";
 import { choosePorts } from "../scripts/lib/ports.ts";
+import { spawnChild } from "../scripts/lib/process.ts";
 import type { Stack } from "../scripts/stack.ts";
 import { sendOnce } from "./load.ts";
 import { mcpTarget, rpcMessage } from "./mcp.ts";
@@ -26,29 +27,51 @@ export function spread(values: number[]): Spread {
   };
 }
 
+/** A Deno binary the function runs on: the bench's own, or the one the edge runtime embeds. */
+export interface Runtime {
+  name: string;
+  path: string;
+  /** 2.1.4 can't read the lockfile newer Deno writes; its versions are pinned in deno.json. */
+  args: string[];
+}
+
+/** The Deno the edge runtime embeds, from the npm registry (cached by npx after the first run). */
+export async function edgeRuntimeDeno(version = "2.1.4"): Promise<Runtime> {
+  const out = await new Deno.Command("npx", {
+    args: ["-y", `deno@${version}`, "eval", "console.log(Deno.execPath())"],
+    // Away from the project: Deno 2.1.4 can't read its lockfile.
+    cwd: "/",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`could not install Deno ${version} with npx`);
+  const path = new TextDecoder().decode(out.stdout).trim();
+  return { name: `Deno ${version}`, path, args: ["--no-lock"] };
+}
+
+export function benchDeno(): Runtime {
+  return { name: `Deno ${Deno.version.deno}`, path: Deno.execPath(), args: [] };
+}
+
 export interface ColdProcessFigures {
+  /** index.ts, or the bundle built from it. */
   entry: string;
+  runtime: string;
   tools: number;
-  /** Spawn until the first MCP answer is read by the client, as a user would wait. */
+  /** Runtime start (performance.now()'s origin) until the first answer's body was ready. */
+  fromRuntimeStart: Spread;
+  /** Spawn until the client has read the first answer, polling for the port every 2 ms. */
   spawnToFirstAnswer: Spread;
-  /** Split inside the process (bench entry only): ms. */
-  runtimeStart?: Spread;
-  imports?: Spread;
-  appBuild?: Spread;
-  /** The first request itself: key lookup + server build + the call. */
-  firstRequest?: Spread;
-  /** imports + app build + first request: the function's own share. */
-  inProcess?: Spread;
 }
 
 const POLL_MS = 2;
+const COLD_ENTRY = join(import.meta.dirname!, "cold_entry.ts");
 
 /** Sends `body` until the process accepts a connection; returns when an answer was read. */
 async function firstAnswer(url: string, key: string, deadline: number) {
   while (true) {
     try {
-      const answer = await sendOnce(mcpTarget(url, "tools/list", key));
-      return answer;
+      return await sendOnce(mcpTarget(url, "tools/list", key));
     } catch (err) {
       if (!(err instanceof Deno.errors.ConnectionRefused)) throw err;
       if (performance.now() > deadline) throw new Error(`no answer from ${url} in time`);
@@ -57,64 +80,87 @@ async function firstAnswer(url: string, key: string, deadline: number) {
   }
 }
 
+/** One way of starting the function: a runtime, and the bundle to run instead of index.ts. */
+export interface ColdConfig {
+  runtime: Runtime;
+  bundle?: string;
+}
+
+/**
+ * Fresh processes of the function (through cold_entry.ts, which only adds the timing), each asked
+ * one tools/list with a key it has never seen: imports, composition, key lookup, tool-family
+ * import, server build. The configurations take turns, run by run, so load on the machine falls
+ * on all of them alike.
+ */
 export async function coldProcesses(
   stack: Stack,
-  opts: {
-    entry?: string;
-    key: string;
-    tools: number;
-    runs: number;
-    label: string;
-    /** The deno binary to start (default: the stack's, the edge runtime's Deno). */
-    deno?: string;
-  },
-): Promise<ColdProcessFigures> {
-  const total: number[] = [];
-  const split: Record<string, number>[] = [];
+  configs: ColdConfig[],
+  opts: { key: string; tools: number; runs: number },
+): Promise<ColdProcessFigures[]> {
+  const fromStart = configs.map(() => [] as number[]);
+  const total = configs.map(() => [] as number[]);
   for (let i = 0; i < opts.runs; i++) {
-    const ports = choosePorts({ fn: undefined, probe: undefined });
-    const started = performance.now();
-    const child = await spawnFunction({
-      root: stack.root,
-      entry: opts.entry,
-      deno: opts.deno ?? stack.functionDeno,
-      env: { ...stack.functionEnv, BENCH_PROBE_PORT: String(ports.probe) },
-      port: ports.fn,
-      logPath: join(stack.runDir, "logs", `cold-${ports.fn}.log`),
-      pidDir: join(stack.runDir, "pids"),
-    });
-    try {
-      const url = `http://127.0.0.1:${ports.fn}/mcp-tools-server/mcp`;
-      const answer = await firstAnswer(url, opts.key, started + 60_000);
-      total.push(performance.now() - started);
-      const tools = rpcMessage(answer.text).result?.tools?.length;
-      if (answer.status !== 200 || tools !== opts.tools) {
-        throw new Error(`cold ${opts.label}: unexpected answer ${answer.status} ${answer.text}`);
-      }
-      if (opts.entry) {
-        const res = await fetch(`http://127.0.0.1:${ports.probe}/timings`);
-        split.push(await res.json());
-      }
-    } finally {
-      await child.stop();
+    for (const [c, config] of configs.entries()) {
+      const ms = await coldRun(stack, config, opts);
+      fromStart[c].push(ms.fromStart);
+      total[c].push(ms.total);
     }
   }
-  const figures: ColdProcessFigures = {
-    entry: opts.label,
+  return configs.map((config, c) => ({
+    entry: config.bundle ? "bundle of index.ts" : "index.ts",
+    runtime: config.runtime.name,
     tools: opts.tools,
-    spawnToFirstAnswer: spread(total),
-  };
-  if (split.length) {
-    const of = (f: (t: Record<string, number>) => number) => spread(split.map(f));
-    figures.runtimeStart = of((t) => t.entered);
-    figures.imports = of((t) => t.imported - t.entered);
-    figures.appBuild = of((t) => t.built - t.imported);
-    figures.firstRequest = of((t) => t.firstRequestEnd - t.firstRequestStart);
-    figures.inProcess = of((t) =>
-      (t.imported - t.entered) + (t.built - t.imported) + (t.firstRequestEnd - t.firstRequestStart)
-    );
+    fromRuntimeStart: spread(fromStart[c]),
+    spawnToFirstAnswer: spread(total[c]),
+  }));
+}
+
+async function coldRun(
+  stack: Stack,
+  config: ColdConfig,
+  opts: { key: string; tools: number },
+): Promise<{ fromStart: number; total: number }> {
+  const { fn: port } = choosePorts({ fn: undefined });
+  const started = performance.now();
+  const child = await spawnChild({
+    name: "cold",
+    cmd: config.runtime.path,
+    args: [
+      "run",
+      ...config.runtime.args,
+      "--no-prompt",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      COLD_ENTRY,
+    ],
+    cwd: stack.root,
+    env: {
+      ...stack.functionEnv,
+      MCP_FUNCTION_PORT: String(port),
+      ...(config.bundle ? { BENCH_COLD_MODULE: pathToFileURL(config.bundle).href } : {}),
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+    },
+    logPath: join(stack.runDir, "logs", `cold-${port}.log`),
+    pidDir: join(stack.runDir, "pids"),
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/mcp-tools-server/mcp`;
+    const answer = await firstAnswer(url, opts.key, started + 60_000);
+    const total = performance.now() - started;
+    const tools = rpcMessage(answer.text).result?.tools?.length;
+    if (answer.status !== 200 || tools !== opts.tools) {
+      throw new Error(`cold start: unexpected answer ${answer.status} ${answer.text}`);
+    }
+    const fromStart = Number(answer.headers.get("x-bench-first-answer-ms"));
+    if (!Number.isFinite(fromStart) || fromStart <= 0) {
+      throw new Error("cold start: no timing header");
+    }
+    return { fromStart, total };
+  } finally {
+    await child.stop();
   }
-  return figures;
 }
 
 export interface NewTenantFigures {

@@ -11,14 +11,18 @@
  *   app: 2026 tools/call  the whole path with _meta and header validation, result decoration
  *   app: 2026 tools/list  the same for a listing (caching hints, serverInfo)
  */
-import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
+import { ALL_FAMILIES as FAMILIES } from "../supabase/functions/mcp-tools-server/tools/all_families.ts";
 import { McpServer, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
 import { composeApp } from "../supabase/functions/mcp-tools-server/compose.ts";
 import { withChecksum } from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
 import { loadConfig } from "../supabase/functions/mcp-tools-server/config.ts";
 import { silentLogger } from "../supabase/functions/mcp-tools-server/lib/log.ts";
-import { buildServer } from "../supabase/functions/mcp-tools-server/mcp/mcp_lite_server.ts";
+import { serverBuilder } from "../supabase/functions/mcp-tools-server/mcp/mcp_lite_server.ts";
+import {
+  parseMessage,
+  type RpcRequest,
+} from "../supabase/functions/mcp-tools-server/mcp/protocol/jsonrpc.ts";
 import { RequestScope } from "../supabase/functions/mcp-tools-server/mcp/scope.ts";
 import { offlineServices } from "./offline_services.ts";
 import type { KeyRecord } from "../supabase/functions/mcp-tools-server/data/tenant_store.ts";
@@ -77,7 +81,8 @@ const modernCall = (id: number) =>
 const modernList = (id: number) =>
   JSON.stringify({ jsonrpc: "2.0", id, method: "tools/list", params: { _meta: meta } });
 
-const json = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+// What a JSON client sends; Content-Length as every HTTP/1.1 client with a known body sends it.
+const json = { "content-type": "application/json", accept: "application/json" };
 const auth = { ...json, authorization: `Bearer ${key}` };
 const modernHeaders = (method: string, name?: string) => ({
   ...auth,
@@ -85,6 +90,13 @@ const modernHeaders = (method: string, name?: string) => ({
   "mcp-method": method,
   ...(name ? { "mcp-name": name } : {}),
 });
+
+const post = (headers: Record<string, string>, body: string) =>
+  new Request(base, {
+    method: "POST",
+    headers: { ...headers, "content-length": String(new TextEncoder().encode(body).length) },
+    body,
+  });
 
 // mcp-lite alone, the echo tool registered the pre-front way (zod validated by mcp-lite).
 const lite = new McpServer({
@@ -100,11 +112,11 @@ const liteHandler = new StreamableHttpTransport().bind(lite);
 
 // The function's own server for the tool set, dispatched as the front does.
 const { toolSet } = new ToolCatalog(FAMILIES).toolSet(rows);
-const server = buildServer(toolSet, {
+const server = serverBuilder({
   services,
   log: silentLogger,
   serverInfo: { name: "bench", version: "1" },
-});
+})(toolSet);
 const caller = { label: "mcpk_a1b2c3", tenant, toolSet };
 const scope = new RequestScope(
   caller,
@@ -118,36 +130,30 @@ const scope = new RequestScope(
 const variants: Array<[string, (i: number) => Promise<Response>]> = [
   ["mcp-lite alone", (i) =>
     liteHandler(
-      new Request(base, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: call(i),
-      }),
+      post({ "content-type": "application/json", accept: "application/json" }, call(i)),
     )],
-  ["cached server", (i) => server.dispatch(base, call(i), scope)],
+  [
+    "cached server",
+    (i) =>
+      server.dispatch(parseMessage(call(i)) as RpcRequest, scope).then((text) =>
+        new Response(text)
+      ),
+  ],
   ["app: GET → 405", () => Promise.resolve(app.fetch(new Request(base, { headers: auth })))],
   ["app: 2025 tools/call", (i) =>
     Promise.resolve(
-      app.fetch(new Request(base, { method: "POST", headers: auth, body: call(i) })),
+      app.fetch(post(auth, call(i))),
     )],
   ["app: 2026 tools/call", (i) =>
     Promise.resolve(
       app.fetch(
-        new Request(base, {
-          method: "POST",
-          headers: modernHeaders("tools/call", "echo"),
-          body: modernCall(i),
-        }),
+        post(modernHeaders("tools/call", "echo"), modernCall(i)),
       ),
     )],
   ["app: 2026 tools/list", (i) =>
     Promise.resolve(
       app.fetch(
-        new Request(base, {
-          method: "POST",
-          headers: modernHeaders("tools/list"),
-          body: modernList(i),
-        }),
+        post(modernHeaders("tools/list"), modernList(i)),
       ),
     )],
 ];

@@ -104,24 +104,28 @@ class Reader {
 
 interface Answer {
   status: number;
+  headers: Headers;
   body: Uint8Array;
 }
 
-async function readAnswer(reader: Reader): Promise<Answer> {
+/** Headers are collected only when asked for: the load loop needs none, and they cost. */
+async function readAnswer(reader: Reader, keepHeaders = false): Promise<Answer> {
   const head = decoder.decode(await reader.until(CRLF2)).split("\r\n");
   const status = Number(head[0].split(" ")[1]);
   let length = -1;
   let chunked = false;
+  const headers = new Headers();
   for (const line of head.slice(1)) {
     const colon = line.indexOf(":");
     const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (keepHeaders) headers.append(name, value);
     if (name === "content-length") length = Number(value);
-    if (name === "transfer-encoding") chunked = value.includes("chunked");
+    if (name === "transfer-encoding") chunked = value.toLowerCase().includes("chunked");
   }
   if (!chunked) {
     if (length < 0) throw new Error("response has neither content-length nor chunked encoding");
-    return { status, body: await reader.take(length) };
+    return { status, headers, body: await reader.take(length) };
   }
   const parts: Uint8Array[] = [];
   let total = 0;
@@ -142,7 +146,7 @@ async function readAnswer(reader: Reader): Promise<Answer> {
     body.set(part, at);
     at += part.length;
   }
-  return { status, body };
+  return { status, headers, body };
 }
 
 const RESULT = encoder.encode(`"result"`);
@@ -159,13 +163,15 @@ function isSuccess(answer: Answer): boolean {
 }
 
 /** One request over a fresh connection, fully parsed: for checks before timing. */
-export async function sendOnce(target: LoadTarget): Promise<{ status: number; text: string }> {
+export async function sendOnce(
+  target: LoadTarget,
+): Promise<{ status: number; headers: Headers; text: string }> {
   const url = new URL(target.url);
   const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
   try {
     await conn.write(encodeRequest(target));
-    const answer = await readAnswer(new Reader(conn));
-    return { status: answer.status, text: decoder.decode(answer.body) };
+    const answer = await readAnswer(new Reader(conn), true);
+    return { status: answer.status, headers: answer.headers, text: decoder.decode(answer.body) };
   } finally {
     conn.close();
   }

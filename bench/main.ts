@@ -6,25 +6,36 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { denoVersion, startExtraFunction } from "../scripts/lib/function.ts";
 import { spawnChild } from "../scripts/lib/process.ts";
 import { choosePorts } from "../scripts/lib/ports.ts";
 import { waitForOk } from "../scripts/lib/wait.ts";
 import { type Stack, startStack } from "../scripts/stack.ts";
-import { BASELINES } from "./baselines.ts";
-import { coldProcesses, newTenants } from "./cold.ts";
+import { type Baseline, BASELINES } from "./baselines.ts";
+import { buildFunction } from "./bundle.ts";
+import { benchDeno, coldProcesses, edgeRuntimeDeno, newTenants } from "./cold.ts";
 import { fingerprintsThroughCache, probeServerMemory } from "./memory.ts";
+import { METHODS } from "./mcp.ts";
 import { budget, machine, printReport, type Report } from "./report.ts";
 import { roundTrips } from "./roundtrips.ts";
 import { distinctToolSets, registerBenchFamily, tenantsWithKeys } from "./setup.ts";
-import { checkVariant, measureThroughput, type Variant } from "./throughput.ts";
+import {
+  type Case,
+  checkSameBytes,
+  checkVariant,
+  measureThroughput,
+  ratios,
+  type RatioSpec,
+  type Variant,
+} from "./throughput.ts";
 import { BENCH_TOOL_NAMES } from "./tools.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 const ENTRY = join(ROOT, "bench", "function_entry.ts");
-const BASELINE_LABELS: Record<string, string> = {
+const BASELINE_LABELS: Record<Baseline, string> = {
+  "ceiling": "(e) plain Deno.serve, fixed answer",
   "lite-shared": "(b) bare mcp-lite, one server",
-  "lite-rebuild": "(c) mcp-lite, rebuilt per request",
+  "lite-rebuild": "(c) mcp-lite rebuilt per request",
+  "lite-rebuild-memo": "(c') rebuilt per request, schemas memoised",
   "sdk-v2": "(d) SDK v2 createMcpHandler",
 };
 
@@ -36,55 +47,52 @@ function options() {
       rounds: { type: "string" },
       duration: { type: "string" },
       concurrency: { type: "string" },
+      fingerprints: { type: "string" },
       out: { type: "string" },
     },
   });
   const quick = values.quick;
   return {
     quick,
-    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
-    durationMs: Number(values.duration ?? (quick ? 1 : 3)) * 1000,
-    warmupMs: quick ? 300 : 500,
+    rounds: Number(values.rounds ?? 5),
+    durationMs: Number(values.duration ?? (quick ? 0.5 : 2)) * 1000,
+    warmupMs: quick ? 200 : 500,
     concurrency: Number(values.concurrency ?? 16),
     coldRuns: quick ? 5 : 20,
-    fingerprints: 1000,
+    fingerprints: Number(values.fingerprints ?? (quick ? 1000 : 10_000)),
     out: values.out ?? join(ROOT, "bench", "results", quick ? "quick.json" : "latest.json"),
   };
 }
 
 const say = (line: string) => console.error(line);
 
-async function startBaselines(stack: Stack): Promise<Variant[]> {
-  const variants: Variant[] = [];
-  for (const id of BASELINES) {
-    const { port } = choosePorts({ port: undefined });
-    const child = await spawnChild({
-      name: id,
-      cmd: Deno.execPath(),
-      args: ["run", "-A", join(ROOT, "bench", "baselines.ts"), id, String(port)],
-      cwd: ROOT,
-      env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-      logPath: join(stack.runDir, "logs", `${id}.log`),
-      pidDir: join(stack.runDir, "pids"),
-    });
-    const url = `http://127.0.0.1:${port}`;
-    await waitForOk(`${url}/health`, { timeoutMs: 60_000, children: [child] });
-    variants.push({ id, label: BASELINE_LABELS[id], url: `${url}/mcp` });
-    if (id in GATEWAY_LABELS) variants.push(await behindGateway(stack, id, url));
-  }
-  return variants;
-}
-
-/** (b) and (c) behind a gateway of their own, so the ratios to (a) compare like with like. */
-const GATEWAY_LABELS: Record<string, string> = {
-  "lite-shared": "(b) bare mcp-lite via gateway",
-  "lite-rebuild": "(c) rebuilt per request via gateway",
-};
-
-async function behindGateway(stack: Stack, id: string, baselineUrl: string): Promise<Variant> {
+async function startBaseline(stack: Stack, id: Baseline): Promise<Variant & { base: string }> {
   const { port } = choosePorts({ port: undefined });
   const child = await spawnChild({
-    name: `${id}-gateway`,
+    name: id,
+    cmd: Deno.execPath(),
+    args: ["run", "-A", join(ROOT, "bench", "baselines.ts"), id, String(port)],
+    cwd: ROOT,
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    logPath: join(stack.runDir, "logs", `${id}.log`),
+    pidDir: join(stack.runDir, "pids"),
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForOk(`${base}/health`, { timeoutMs: 60_000, children: [child] });
+  // The SDK refuses clients that don't accept SSE (406), so it is sent what spec clients send.
+  const accept = id === "sdk-v2" ? "sse" as const : undefined;
+  return { id, label: BASELINE_LABELS[id], url: `${base}/mcp`, base, accept };
+}
+
+/**
+ * Bare mcp-lite behind a gateway stand-in of its own, to compare with the function behind the
+ * stack's. The stand-in (a Hono proxy) costs more per request than either server, so these
+ * figures are reported apart: they measure the stand-in as much as the servers.
+ */
+async function behindGateway(stack: Stack, baselineUrl: string): Promise<Variant> {
+  const { port } = choosePorts({ port: undefined });
+  const child = await spawnChild({
+    name: "lite-shared-gateway",
     cmd: Deno.execPath(),
     args: ["run", "-A", join(ROOT, "scripts", "gateway.ts")],
     cwd: ROOT,
@@ -95,16 +103,56 @@ async function behindGateway(stack: Stack, id: string, baselineUrl: string): Pro
       FUNCTION_URL: baselineUrl,
       GATEWAY_PORT: String(port),
     },
-    logPath: join(stack.runDir, "logs", `${id}-gateway.log`),
+    logPath: join(stack.runDir, "logs", "lite-shared-gateway.log"),
     pidDir: join(stack.runDir, "pids"),
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForOk(`${url}/health`, { timeoutMs: 60_000, children: [child] });
   return {
-    id: `${id}-gw`,
-    label: GATEWAY_LABELS[id],
+    id: "lite-shared-gw",
+    label: "(b) bare mcp-lite via gateway",
     url: `${url}/functions/v1/mcp-tools-server/mcp`,
   };
+}
+
+/** The ratios the bench reports; the first four are the budget's. */
+function ratioSpecs(): RatioSpec[] {
+  const json = METHODS.flatMap((method) =>
+    [
+      { name: "function / bare mcp-lite", numerator: "direct", denominator: "lite-shared" },
+      { name: "function / Deno.serve ceiling", numerator: "direct", denominator: "ceiling" },
+      {
+        name: "bare mcp-lite / Deno.serve ceiling",
+        numerator: "lite-shared",
+        denominator: "ceiling",
+      },
+      { name: "function / rebuilt (naive)", numerator: "direct", denominator: "lite-rebuild" },
+      {
+        name: "function / rebuilt (memoised)",
+        numerator: "direct",
+        denominator: "lite-rebuild-memo",
+      },
+      {
+        name: "function / SDK v2 (SDK sent SSE Accept)",
+        numerator: "direct",
+        denominator: "sdk-v2",
+        denominatorAccept: "sse" as const,
+      },
+      {
+        name: "function / bare mcp-lite, both via gateway",
+        numerator: "gateway",
+        denominator: "lite-shared-gw",
+      },
+    ].map((r) => ({ ...r, method, accept: "json" as const }))
+  );
+  const sse = METHODS.map((method) => ({
+    name: "function / bare mcp-lite, SSE accepted",
+    numerator: "direct",
+    denominator: "lite-shared",
+    method,
+    accept: "sse" as const,
+  }));
+  return [...json, ...sse];
 }
 
 async function main() {
@@ -118,109 +166,54 @@ async function main() {
       BENCH_TOOL_NAMES,
       ["echo", "tenant_info"],
     ]);
-    // Metering's cost: two more processes started alike, one with the request log, usage events
-    // and limits (also called with a key whose tenant has limits: leases), one without them.
-    const [limitedKey] = await tenantsWithKeys(stack, [BENCH_TOOL_NAMES]);
-    const limitedKeyId = limitedKey.slice(5, 17);
-    await stack.psql(`update public.tenants set requests_per_minute = 1000000000,
-        calls_per_day = 1000000000
-      where id = (select tenant_id from public.api_keys where key_id = '${limitedKeyId}')`);
-    const [metered, unmetered] = await Promise.all([
-      stack.startFunction({}, ENTRY),
-      stack.startFunction({ BENCH_METERING: "off" }, ENTRY),
-    ]);
-    const baselines = await startBaselines(stack);
-    // The stack runs the function on the edge runtime's Deno; the same entry on the Deno running
-    // this bench is measured beside it.
-    const runtime = await denoVersion(stack.functionDeno);
-    const current = await denoVersion(Deno.execPath());
-    const onCurrent = await startExtraFunction({
-      root: stack.root,
-      entry: ENTRY,
-      deno: Deno.execPath(),
-      env: stack.functionEnv,
-      logDir: join(stack.runDir, "logs"),
-      pidDir: join(stack.runDir, "pids"),
-    });
-    const variants: Variant[] = [
-      {
-        id: "gateway",
-        label: `(a) function via gateway (${runtime})`,
-        url: stack.mcpUrl,
-        key: benchKey,
-      },
-      {
-        id: "direct",
-        label: `(a') function, no gateway (${runtime})`,
-        url: `${stack.function.url}/mcp-tools-server/mcp`,
-        key: benchKey,
-      },
-      {
-        id: "direct-current",
-        label: `(a') function, no gateway (${current})`,
-        url: `${onCurrent.url}/mcp-tools-server/mcp`,
-        key: benchKey,
-      },
-      {
-        id: "metered",
-        label: "(m) metered: log + usage events",
-        url: `${metered.url}/mcp-tools-server/mcp`,
-        key: benchKey,
-      },
-      {
-        id: "metered-limited",
-        label: "(m) + limits on the tenant",
-        url: `${metered.url}/mcp-tools-server/mcp`,
-        key: limitedKey,
-      },
-      {
-        id: "unmetered",
-        label: "(u) no log, usage or limits",
-        url: `${unmetered.url}/mcp-tools-server/mcp`,
-        key: benchKey,
-      },
-      ...baselines,
+    const baselines = [];
+    for (const id of BASELINES) baselines.push(await startBaseline(stack, id));
+    const lite = baselines.find((b) => b.id === "lite-shared")!;
+    const direct: Variant = {
+      id: "direct",
+      label: "(a) function, no gateway",
+      url: `${stack.function.url}/mcp-tools-server/mcp`,
+      key: benchKey,
+    };
+    const viaGateway = [
+      { id: "gateway", label: "(a) function via gateway", url: stack.mcpUrl, key: benchKey },
+      await behindGateway(stack, lite.base),
     ];
-    for (const v of variants) await checkVariant(v);
+    const json = [direct, ...baselines, ...viaGateway];
+    for (const v of json) await checkVariant(v);
+    for (const v of [direct, lite]) await checkVariant(v, "sse");
+    await checkSameBytes(direct, lite);
 
     say("throughput and latency…");
-    const throughput = await measureThroughput(variants, {
+    const cases: Case[] = METHODS.flatMap((method) => [
+      ...json.map((variant) => ({ variant, method, accept: variant.accept ?? "json" as const })),
+      ...[direct, lite].map((variant) => ({ variant, method, accept: "sse" as const })),
+    ]);
+    const { figures, perRound } = await measureThroughput(cases, {
       rounds: opts.rounds,
       durationMs: opts.durationMs,
       warmupMs: opts.warmupMs,
       concurrency: opts.concurrency,
-      reference: "gateway",
       progress: say,
     });
 
-    say("cold paths…");
-    const directUrl = `${stack.function.url}/mcp-tools-server/mcp`;
+    say("cold starts…");
+    // index.ts as deployed, on the edge runtime's Deno and on ours; and a bundle of it, to see
+    // whether deploying one would start sooner.
+    const bundle = join(stack.runDir, "bundle", "index.js");
+    await buildFunction(bundle);
+    const edge = await edgeRuntimeDeno();
+    const cold = await coldProcesses(
+      stack,
+      [{ runtime: edge }, { runtime: edge, bundle }, { runtime: benchDeno() }],
+      { key: builtinKey, tools: 2, runs: opts.coldRuns },
+    );
+    const directUrl = direct.url;
     const newSetKeys = await tenantsWithKeys(stack, distinctToolSets(BENCH_TOOL_NAMES, 20));
     const knownSetKeys = await tenantsWithKeys(
       stack,
       Array.from({ length: 20 }, () => BENCH_TOOL_NAMES),
     );
-    const coldProcessFigures = [];
-    for (const deno of [stack.functionDeno, Deno.execPath()]) {
-      const version = deno === stack.functionDeno ? runtime : current;
-      coldProcessFigures.push(
-        await coldProcesses(stack, {
-          entry: ENTRY,
-          deno,
-          key: benchKey,
-          tools: BENCH_TOOL_NAMES.length,
-          runs: opts.coldRuns,
-          label: `bench entry (index.ts + bench tools), ${version}`,
-        }),
-        await coldProcesses(stack, {
-          deno,
-          key: builtinKey,
-          tools: 2,
-          runs: opts.coldRuns,
-          label: `index.ts (built-in tools), ${version}`,
-        }),
-      );
-    }
     const tenants = await newTenants(directUrl, { newSet: newSetKeys, knownSet: knownSetKeys });
 
     say("database round-trips…");
@@ -232,16 +225,15 @@ async function main() {
     }
 
     say("memory…");
-    const probe = await probeServerMemory(ROOT, 100);
+    const probe = await probeServerMemory(ROOT, 1000);
     const fingerprintKeys = await tenantsWithKeys(
       stack,
-      distinctToolSets(BENCH_TOOL_NAMES, opts.fingerprints),
+      distinctToolSets(BENCH_TOOL_NAMES, opts.fingerprints, 20),
     );
     const fingerprints = await fingerprintsThroughCache(stack, {
       entry: ENTRY,
       keys: fingerprintKeys,
-      every: 100,
-      serverCacheMax: 100,
+      every: Math.max(100, opts.fingerprints / 10),
     });
 
     const report: Report = {
@@ -255,8 +247,9 @@ async function main() {
         concurrency: opts.concurrency,
         tools: BENCH_TOOL_NAMES.length,
       },
-      throughput,
-      cold: { processes: coldProcessFigures, newTenants: tenants },
+      throughput: figures,
+      ratios: ratios(perRound, ratioSpecs()),
+      cold: { processes: cold, newTenants: tenants },
       roundTrips: trips,
       memory: { probe, fingerprints },
       budget: [],
@@ -268,7 +261,6 @@ async function main() {
     await Deno.mkdir(join(opts.out, ".."), { recursive: true });
     await Deno.writeTextFile(opts.out, JSON.stringify(report, null, 2) + "\n");
     say(`wrote ${opts.out}`);
-    await onCurrent.stop();
   } finally {
     await stack.stop();
   }

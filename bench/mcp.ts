@@ -5,10 +5,18 @@ import { BENCH_CALL } from "./tools.ts";
 export type Method = "tools/list" | "tools/call";
 export const METHODS: Method[] = ["tools/call", "tools/list"];
 
-export function mcpHeaders(key?: string): Record<string, string> {
+/**
+ * What the client accepts. "json": `application/json` only, so every server answers one JSON
+ * body (the like-with-like comparison). "sse": what spec clients send (`application/json,
+ * text/event-stream`): bare mcp-lite then streams every answer, the function only when a tool
+ * sends notifications.
+ */
+export type Accept = "json" | "sse";
+
+export function mcpHeaders(key?: string, accept: Accept = "json"): Record<string, string> {
   return {
     "content-type": "application/json",
-    accept: "application/json, text/event-stream",
+    accept: accept === "json" ? "application/json" : "application/json, text/event-stream",
     "mcp-protocol-version": "2025-06-18",
     ...(key ? { authorization: `Bearer ${key}` } : {}),
   };
@@ -23,8 +31,8 @@ export function mcpBody(method: Method, call: { name: string; arguments?: unknow
   });
 }
 
-export function mcpTarget(url: string, method: Method, key?: string): LoadTarget {
-  return { url, headers: mcpHeaders(key), body: mcpBody(method) };
+export function mcpTarget(url: string, method: Method, key?: string, accept?: Accept): LoadTarget {
+  return { url, headers: mcpHeaders(key, accept), body: mcpBody(method) };
 }
 
 /** The JSON-RPC message of a JSON or SSE answer. */

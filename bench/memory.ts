@@ -1,6 +1,7 @@
 /**
- * Memory: heap per cached server (in isolation), and 1,000 distinct tool sets sent through the
- * real function, whose LRU bound (SERVER_CACHE_MAX) must keep memory flat once full.
+ * Memory: heap per cached server (in isolation), and N distinct tool sets sent through the real
+ * function with SERVER_CACHE_MAX = TENANT_CACHE_MAX = N, so every one of them stays cached (one
+ * server and one key entry each) and the heap measured is that of N cached fingerprints.
  */
 import { join } from "node:path";
 import { choosePorts } from "../scripts/lib/ports.ts";
@@ -12,6 +13,8 @@ import { mb, round } from "./stats.ts";
 export interface ProbeFigures {
   servers: number;
   tools: number;
+  /** A distinct tool set, as a key-cache entry holds it. */
+  heapPerToolSetBytes: number;
   heapPerServerBytes: number;
   buildMs: number;
 }
@@ -38,24 +41,25 @@ export interface MemorySample {
 
 export interface FingerprintFigures {
   serverCacheMax: number;
+  /** Cached servers at the end: the count the figures are for. */
+  cachedServers: number;
   samples: MemorySample[];
-  /** Heap growth per server while the cache fills (includes each key's cache entry). */
+  /** Heap growth per fingerprint while the cache fills (its key's cache entry included). */
   heapPerServerBytes: number;
-  /** Heap change from the first full cache to the end: ~0 when the bound holds. */
-  heapAfterFullMB: number;
   peakHeapMB: number;
   peakRssMB: number;
 }
 
 export async function fingerprintsThroughCache(
   stack: Stack,
-  opts: { entry: string; keys: string[]; every: number; serverCacheMax: number },
+  opts: { entry: string; keys: string[]; every: number },
 ): Promise<FingerprintFigures> {
   const { probe } = choosePorts({ probe: undefined });
   const fn = await stack.startFunction({
     BENCH_PROBE_PORT: String(probe),
     DENO_V8_FLAGS: "--expose-gc",
-    SERVER_CACHE_MAX: String(opts.serverCacheMax),
+    SERVER_CACHE_MAX: String(opts.keys.length),
+    TENANT_CACHE_MAX: String(opts.keys.length),
   }, opts.entry);
   const url = `${fn.url}/mcp-tools-server/mcp`;
   const sample = async (fingerprints: number): Promise<MemorySample> => {
@@ -80,26 +84,32 @@ export async function fingerprintsThroughCache(
       warmupMs: 0,
     });
     const samples = [await sample(1)];
-    for (let i = 1; i < opts.keys.length; i++) {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: mcpTarget(url, "tools/list", opts.keys[i]).headers,
-        body: mcpTarget(url, "tools/list").body,
-      });
+    // A few requests in flight at a time, each a new key (a store lookup) and a new tool set.
+    const send = async (i: number) => {
+      const target = mcpTarget(url, "tools/list", opts.keys[i]);
+      const res = await fetch(url, { method: "POST", headers: target.headers, body: target.body });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`fingerprint ${i}: ${res.status} ${text}`);
-      if ((i + 1) % opts.every === 0) samples.push(await sample(i + 1));
+    };
+    for (let from = 1; from < opts.keys.length; from += opts.every) {
+      const to = Math.min(opts.keys.length, from + opts.every);
+      for (let i = from; i < to; i += 8) {
+        await Promise.all(Array.from({ length: Math.min(8, to - i) }, (_, k) => send(i + k)));
+      }
+      samples.push(await sample(to));
     }
-    const full = samples.find((s) => s.cachedServers >= opts.serverCacheMax) ?? samples.at(-1)!;
     const first = samples[0];
     const last = samples.at(-1)!;
+    if (last.cachedServers !== opts.keys.length) {
+      throw new Error(`${last.cachedServers} servers cached, not ${opts.keys.length}`);
+    }
     return {
-      serverCacheMax: opts.serverCacheMax,
+      serverCacheMax: opts.keys.length,
+      cachedServers: last.cachedServers,
       samples,
       heapPerServerBytes: Math.round(
-        (full.heapMB - first.heapMB) * 1024 * 1024 / Math.max(1, full.cachedServers - 1),
+        (last.heapMB - first.heapMB) * 1024 * 1024 / Math.max(1, last.cachedServers - 1),
       ),
-      heapAfterFullMB: round(last.heapMB - full.heapMB, 1),
       peakHeapMB: Math.max(...samples.map((s) => s.heapMB)),
       peakRssMB: Math.max(...samples.map((s) => s.rssMB)),
     };

@@ -40,14 +40,18 @@ try {
     { id: "limited", label: "(m) + limits (leases)", url: at(metered.url), key: limitedKey },
   ];
   for (const v of variants) await checkVariant(v);
-  const figures = (await measureThroughput(variants, {
+  const cases = variants.map((variant) => ({
+    variant,
+    method: "tools/call" as const,
+    accept: "json" as const,
+  }));
+  const { figures } = await measureThroughput(cases, {
     rounds,
     durationMs,
     warmupMs: 300,
     concurrency: 16,
-    reference: "unmetered",
     progress: say,
-  })).filter((f) => f.method === "tools/call");
+  });
   const base = figures.find((f) => f.variant === "unmetered")!;
   const rows = figures.map((f) => {
     const ratios = f.roundsRps.map((rps, i) => rps / base.roundsRps[i]).sort((a, b) => a - b);

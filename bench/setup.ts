@@ -38,11 +38,12 @@ export async function tenantsWithKeys(stack: Stack, toolSets: string[][]): Promi
   return keys;
 }
 
-/** `count` distinct subsets of `names` (each drops a different combination of the first ten). */
+/** `count` distinct subsets of `names`, each dropping a different combination of the first 14. */
 export function distinctToolSets(names: string[], count: number, offset = 0): string[][] {
-  if (count + offset >= 1024) throw new Error("at most 1023 distinct tool sets");
+  const bits = Math.min(14, names.length - 1);
+  if (count + offset >= 2 ** bits) throw new Error(`at most ${2 ** bits - 1} distinct tool sets`);
   return Array.from({ length: count }, (_, i) => {
     const mask = i + 1 + offset;
-    return names.filter((_, j) => j >= 10 || (mask & (1 << j)) === 0);
+    return names.filter((_, j) => j >= bits || (mask & (1 << j)) === 0);
   });
 }

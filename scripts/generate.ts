@@ -26,7 +26,7 @@ import {
   JSON_SCHEMA_TYPES,
   UNSUPPORTED_REGEX,
 } from "../supabase/functions/mcp-tools-server/tools/http/input_schema.ts";
-import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
+import { ALL_FAMILIES as FAMILIES } from "../supabase/functions/mcp-tools-server/tools/all_families.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 const FUNCTION_DIR = "supabase/functions/mcp-tools-server";

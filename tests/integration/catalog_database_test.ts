@@ -3,7 +3,7 @@
  * requirements are enforced on save with messages an admin can act on, versions move with
  * definitions, and the code-defined tools and their catalog rows agree.
  */
-import { FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/registry.ts";
+import { ALL_FAMILIES as FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/all_families.ts";
 import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { z } from "zod";
 import { builtinTools } from "../../supabase/functions/mcp-tools-server/tools/builtin.ts";

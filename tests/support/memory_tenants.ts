@@ -10,7 +10,7 @@ import type {
   TenantStore,
 } from "../../supabase/functions/mcp-tools-server/data/tenant_store.ts";
 import type { ToolFamily } from "../../supabase/functions/mcp-tools-server/tools/contract.ts";
-import { FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/registry.ts";
+import { ALL_FAMILIES as FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/all_families.ts";
 import { composedApp, type TestApp } from "./fixtures.ts";
 import type { Config } from "../../supabase/functions/mcp-tools-server/config.ts";
 import type { Logger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";

@@ -1,4 +1,4 @@
-import { FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/registry.ts";
+import { ALL_FAMILIES as FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/all_families.ts";
 import { deepStrictEqual, equal, match, notEqual, throws } from "node:assert/strict";
 import { z } from "zod";
 import { loadConfig, supabaseAccess } from "../../supabase/functions/mcp-tools-server/config.ts";
@@ -143,4 +143,17 @@ Deno.test("dependencies: the function and the project pin the same versions", as
     equal(spec.startsWith("npm:"), true, `${name} must be an npm: specifier`);
   }
   for (const spec of Object.values(fn)) equal(spec.startsWith("npm:"), true);
+});
+
+Deno.test("catalog: a lazy family is imported once, when a tenant's rows first need it", async () => {
+  let loads = 0;
+  const catalog = new ToolCatalog([
+    { family: "builtin", load: () => (loads++, Promise.resolve(builtinTools)) },
+  ]);
+  equal(loads, 0, "nothing is imported when the catalog is built");
+  match(catalog.toolSet([row("echo")]).problems.join(), /no builtin tool/);
+  await Promise.all([catalog.load([row("echo")]), catalog.load([row("tenant_info")])]);
+  await catalog.load([row("echo")]);
+  equal(loads, 1);
+  deepStrictEqual(catalog.toolSet([row("echo")]).toolSet.names, ["echo"]);
 });

@@ -8,7 +8,10 @@ import {
   exceededJsonLimit,
   JSON_LIMITS,
 } from "../../supabase/functions/mcp-tools-server/mcp/protocol/json_bounds.ts";
-import { readBoundedBody } from "../../supabase/functions/mcp-tools-server/http/body.ts";
+import { readBody } from "../../supabase/functions/mcp-tools-server/http/body.ts";
+
+/** A body read as the endpoint reads one sent without a Content-Length. */
+const readBoundedBody = (request: Request) => readBody(request, null, 1024 * 1024);
 import { capturingLogger } from "../support/log_capture.ts";
 import { MemoryTenants, unitApp } from "../support/memory_tenants.ts";
 import { callTool, post } from "../support/mcp_client.ts";

@@ -4,7 +4,7 @@
  */
 import { equal, ok } from "node:assert/strict";
 import { z } from "zod";
-import { FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/registry.ts";
+import { ALL_FAMILIES as FAMILIES } from "../../supabase/functions/mcp-tools-server/tools/all_families.ts";
 import { callTool, post } from "../support/mcp_client.ts";
 import { MemoryTenants, unitApp } from "../support/memory_tenants.ts";
 

@@ -4,7 +4,6 @@
  * replace a part (the tenant store, the clock, the catalog) by passing it; everything else is the
  * real thing, and a missing tool service stops start-up here rather than failing a first call.
  */
-import type { Hono } from "hono";
 import { Authenticator } from "./auth/authenticator.ts";
 import { Callers } from "./auth/callers.ts";
 import { UserAuthenticator } from "./auth/user_authenticator.ts";
@@ -22,7 +21,7 @@ import { type Rpc, supabaseRpc } from "./data/rpc.ts";
 import { supabaseClient } from "./data/supabase_client.ts";
 import { cachedTenantSecrets, supabaseTenantSecrets } from "./data/tenant_secrets.ts";
 import { supabaseTenantStore, type TenantStore } from "./data/tenant_store.ts";
-import { createHttpApp } from "./http/app.ts";
+import { createHttpApp, type HttpApp } from "./http/app.ts";
 import { Limiter } from "./data/limiter.ts";
 import { storeProbe } from "./data/readiness.ts";
 import { UsageWriter } from "./data/usage_writer.ts";
@@ -31,11 +30,16 @@ import { type Clock, systemClock } from "./lib/clock.ts";
 import { consoleLogger, type Logger, silentLogger } from "./lib/log.ts";
 import { createMetrics, type Metrics } from "./lib/metrics.ts";
 import { McpFront } from "./mcp/front.ts";
-import { buildServer } from "./mcp/mcp_lite_server.ts";
+import { serverBuilder } from "./mcp/mcp_lite_server.ts";
 import { ServerCache } from "./mcp/server_cache.ts";
 import { ToolCatalog } from "./tools/catalog.ts";
 import { RemoteTools } from "./tools/remote/tools.ts";
-import { TOOL_SERVICES, type ToolFamily, type ToolServices } from "./tools/contract.ts";
+import {
+  type LazyFamily,
+  TOOL_SERVICES,
+  type ToolFamily,
+  type ToolServices,
+} from "./tools/contract.ts";
 import { FAMILIES } from "./tools/registry.ts";
 import { AllowList } from "./upstream/address_policy.ts";
 import { createGuardedFetch, type Resolver } from "./upstream/guarded_fetch.ts";
@@ -51,7 +55,7 @@ export interface Overrides {
   fetchJwks?: typeof fetch;
   clock?: Clock;
   /** Tool families served; default: every family of this deployment (tools/registry.ts). */
-  families?: readonly ToolFamily[];
+  families?: readonly (ToolFamily | LazyFamily)[];
   services?: Partial<ToolServices>;
   /** Name resolution for the upstream address policy; default `node:dns` lookup. */
   resolve?: Resolver;
@@ -67,7 +71,7 @@ export interface Overrides {
 }
 
 export interface Composed {
-  app: Hono;
+  app: HttpApp;
   metrics: Metrics;
   /** Work still running after answers (usage writes): tests and a graceful stop await it. */
   background: Background;
@@ -118,7 +122,7 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
     idleMs: config.serverIdleMs,
     clock,
     metrics,
-    build: (toolSet) => buildServer(toolSet, { services, log, serverInfo }),
+    build: serverBuilder({ services, log, serverInfo }),
   });
   const front = new McpFront({ serverInfo, toolsTtlMs: config.tenantCacheTtlMs });
 

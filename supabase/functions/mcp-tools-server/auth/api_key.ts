@@ -6,8 +6,6 @@
  * The fixed prefix lets secret scanners spot leaked keys; the checksum lets the function turn away
  * mistyped or truncated keys without asking the database.
  */
-import { createHash } from "node:crypto";
-
 const KEY_FORMAT = /^mcpk_([0-9a-f]{12})_[0-9a-f]{64}[0-9a-f]{6}$/;
 const CHECKSUM_LENGTH = 6;
 
@@ -36,9 +34,12 @@ export async function withChecksum(body: string): Promise<string> {
 }
 
 /**
- * Hashed on every request: node:crypto's synchronous hash takes ~1 µs where WebCrypto's
- * `subtle.digest` costs tens of µs in a thread-pool round trip. Async for callers' sake.
+ * Hashed only when a key is looked up (a key-cache miss), so WebCrypto's few tens of µs don't
+ * matter, and the start-up path loads no node:crypto.
  */
-export function sha256Hex(text: string): Promise<string> {
-  return Promise.resolve(createHash("sha256").update(text).digest("hex"));
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  let hex = "";
+  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, "0");
+  return hex;
 }

@@ -1,6 +1,8 @@
 /**
  * Who is calling: API key → (cached) key record → a Caller, or an ApiError saying why not.
- * The cache holds the derived Caller, so a warm request costs one SHA-256 and one Map lookup.
+ * The cache holds the derived Caller under the key itself, so a warm request costs one Map
+ * lookup; the key is hashed (and its checksum checked) only when it is looked up in the store,
+ * which holds nothing but hashes.
  */
 import { checksumMatches, type ParsedKey, sha256Hex } from "./api_key.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -87,14 +89,15 @@ export class Authenticator {
   async authenticate(request: Request, seen?: { keyCache?: "hit" | "miss" }): Promise<Caller> {
     const { clock, metrics, config } = this.deps;
     const key = readApiKey(request);
-    const keyHash = await sha256Hex(key.key);
-    let caller = this.#cache.peek(keyHash);
+    // Cached by the key itself (isolate memory only; the database keeps hashes): a hit costs
+    // one Map lookup, no hashing.
+    let caller = this.#cache.peek(key.key);
     if (caller === undefined || caller === null) {
       if (seen) seen.keyCache = "miss";
       const address = clientAddress(request, config.clientAddressHeader);
       this.#checkBudgets(address, key.keyId);
       try {
-        caller = await this.#cache.get(keyHash, () => this.#load(key, keyHash), {
+        caller = await this.#cache.get(key.key, () => this.#load(key), {
           onStale: () => metrics.staleKeysServed++,
         });
       } catch (err) {
@@ -177,9 +180,9 @@ export class Authenticator {
     this.#byKeyId.fail(keyId);
   }
 
-  async #load(key: ParsedKey, keyHash: string): Promise<Caller | null> {
+  async #load(key: ParsedKey): Promise<Caller | null> {
     const { store, metrics, log } = this.deps;
-    // Only on a cache miss: a cached hash belongs to a key whose checksum already matched.
+    // Only on a cache miss: a cached key is one whose checksum already matched.
     if (!(await checksumMatches(key.key))) {
       metrics.keysRefusedUnchecked++;
       throw new ApiError(
@@ -188,6 +191,7 @@ export class Authenticator {
           "it was probably mistyped or cut short. Copy it again, whole.",
       );
     }
+    const keyHash = await sha256Hex(key.key);
     metrics.storeLookups++;
     let record: KeyRecord | null;
     try {
@@ -203,8 +207,9 @@ export class Authenticator {
     return record && this.#toCaller(record);
   }
 
-  #toCaller(record: KeyRecord): Caller {
+  async #toCaller(record: KeyRecord): Promise<Caller> {
     const { tenant } = record;
+    await this.deps.catalog.load(tenant.tools);
     // Tools left out are logged once per server build (mcp/mcp_lite_server.ts), not per key.
     const { toolSet } = this.deps.catalog.toolSet(tenant.tools, { only: record.allowedTools });
     return {

@@ -20,6 +20,14 @@ const normalizedName = (name: string) => name.toLowerCase().replace(/[-_]/g, "")
 
 /** The key, well-formed (see api_key.ts), or an ApiError; anything else is refused without a lookup. */
 export function readApiKey(request: Request): ParsedKey {
+  return parseKeyText(readKeyText(request));
+}
+
+/**
+ * The one credential the request carries, as sent, or an ApiError; its format is not checked
+ * yet (a key cache hit needs no check: only well-formed keys get into the cache).
+ */
+export function readKeyText(request: Request): string {
   refuseCredentialsInUrl(request.url);
   const bearer = bearerToken(request.headers.get("authorization"));
   const headerKey = single("x-api-key", request.headers.get("x-api-key"));
@@ -45,6 +53,11 @@ export function readApiKey(request: Request): ParsedKey {
       "No API key. Send it as 'Authorization: Bearer <api key>' (or in an x-api-key header).",
     );
   }
+  return key;
+}
+
+/** The key's parts, or INVALID_API_KEY saying what is wrong with it. */
+export function parseKeyText(key: string): ParsedKey {
   const parsed = parseApiKey(key);
   if (!parsed) {
     const hint = PLATFORM_TOKEN.test(key)
@@ -55,17 +68,18 @@ export function readApiKey(request: Request): ParsedKey {
   return parsed;
 }
 
+/** `Bearer`, any case, then nothing or white space and the token. */
 function bearerToken(header: string | null): string | undefined {
   const value = single("Authorization", header);
   if (value === undefined) return undefined;
-  const match = /^Bearer(?:\s+(.*))?$/i.exec(value);
-  if (!match) {
+  const scheme = value.slice(0, 6);
+  if (scheme !== "Bearer" && scheme.toLowerCase() !== "bearer" || /^\S/.test(value.slice(6))) {
     throw new ApiError(
       "INVALID_API_KEY",
       "The Authorization header must have the form 'Bearer <api key>'.",
     );
   }
-  return (match[1] ?? "").trim();
+  return value.slice(6).trim();
 }
 
 /** Repeated headers arrive joined by commas; keys never contain one. */

@@ -97,6 +97,7 @@ export class UserAuthenticator {
       return await this.#members.get(`${userId}|${tenant ?? ""}`, async () => {
         metrics.storeLookups++;
         const membership = await members.resolveMember(userId, tenant);
+        if (!("choices" in membership)) await this.deps.catalog.load(membership.tenant.tools);
         return this.#toResolved(userId, membership);
       }, { onHit: () => metrics.keyCacheHits++ });
     } catch (err) {

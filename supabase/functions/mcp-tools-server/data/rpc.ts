@@ -6,7 +6,7 @@
  * - it answered with an error → DatabaseError with its SQLSTATE: a caller may turn the codes it
  *   expects into an answer; anything else is a bug, reported with a reference.
  */
-import type { SupabaseClient } from "@supabase/supabase-js";
+import type { DatabaseClient } from "./supabase_client.ts";
 
 export interface Rpc {
   /** Calls `public.<fn>` with named arguments and returns its result. */
@@ -32,7 +32,7 @@ export class DatabaseError extends Error {
 /** postgrest-js reports a fetch that failed (refused, aborted by the deadline) as status 0. */
 const UNAVAILABLE = new Set([0, 502, 503, 504]);
 
-export function supabaseRpc(client: SupabaseClient): Rpc {
+export function supabaseRpc(client: DatabaseClient): Rpc {
   return {
     async call(fn, args) {
       let result;

@@ -1,11 +1,20 @@
-/** A server-side supabase-js client: the service key, no session handling, a deadline per call. */
-import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+/**
+ * The server-side database client: supabase-js's own PostgREST client (`@supabase/postgrest-js`,
+ * the version supabase-js pins), set up as `createClient(url, key).rest` is — the service key as
+ * `apikey` and bearer token, schema `public` — plus a deadline per call. supabase-js itself would
+ * also build auth, realtime, storage and functions clients the function never uses, and its
+ * import alone takes several times the function's whole cold start on the edge runtime.
+ */
+import { PostgrestClient } from "@supabase/postgrest-js";
 import type { SupabaseAccess } from "../config.ts";
 
-export function supabaseClient(access: SupabaseAccess, timeoutMs: number): SupabaseClient {
-  return createClient(access.url, access.key, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: { fetch: withTimeout(timeoutMs) },
+export type DatabaseClient = PostgrestClient;
+
+export function supabaseClient(access: SupabaseAccess, timeoutMs: number): DatabaseClient {
+  return new PostgrestClient(`${access.url.replace(/\/$/, "")}/rest/v1`, {
+    headers: { apikey: access.key, authorization: `Bearer ${access.key}` },
+    schema: "public",
+    fetch: withTimeout(timeoutMs),
   });
 }
 

@@ -1,48 +1,23 @@
 /**
  * The function's HTTP surface: routes under the function's own path segment, origin and CORS
- * guards, the body limit, and the mapping of every failure to a JSON answer.
+ * guards, the body limits, the request log line, and the mapping of every failure to a JSON
+ * answer. Plain POSTs to an MCP endpoint skip the router (the hot path); everything else goes
+ * through it, and both take the same endpoint.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { Callers } from "../auth/callers.ts";
 import { BASE_PATH, type Config, SERVER_NAME, SERVER_VERSION } from "../config.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import type { McpFront } from "../mcp/front.ts";
-import type { ServerCache } from "../mcp/server_cache.ts";
 import { rpcErrorResponse } from "../mcp/protocol/jsonrpc.ts";
-import { readBoundedBody } from "./body.ts";
+import type { ServerCache } from "../mcp/server_cache.ts";
+import { declaredSize, readBody } from "./body.ts";
 import { cors } from "./cors.ts";
 import { ApiError, apiErrorResponse } from "./errors.ts";
-import { checkOrigin } from "./origin.ts";
 import { METADATA_PATH, protectedResourceMetadata, wwwAuthenticate } from "./oauth.ts";
-
-/**
- * An oversized body is refused from its Content-Length, before it is read. Answering while the
- * client still sends makes the edge runtime's Deno (2.1.4) close the connection with unread data,
- * which resets it: the client (or the gateway in front) loses the 413 and sees "fetch failed".
- * Reading the rest and throwing it away first lets the answer arrive; past this many bytes the
- * connection is given up on instead.
- */
-const DISCARD_MAX_BYTES = 16 * 1024 * 1024;
-
-/** Reads and drops what is left of `request`'s body, up to `max` bytes. */
-async function discardBody(request: Request, max: number): Promise<void> {
-  if (!request.body || request.bodyUsed || request.body.locked) return;
-  const reader = request.body.getReader();
-  let seen = 0;
-  try {
-    while (seen <= max) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // The client went away: nothing left to drain.
-  }
-}
+import { checkOrigin } from "./origin.ts";
 import { type MeteringDeps, RequestRecord } from "./request_log.ts";
 
 /** What the routes are wired to; the composition root builds every part. */
@@ -60,10 +35,108 @@ export interface HttpDeps {
   storeReady: () => Promise<boolean>;
 }
 
-type Env = { Variables: { record: RequestRecord } };
+/** The function as the runtime calls it. */
+export interface HttpApp {
+  fetch(request: Request): Response | Promise<Response>;
+}
 
-export function createHttpApp(deps: HttpDeps): Hono {
-  const { config, auth, callers, servers, front, metrics, log, metering } = deps;
+type Env = { Variables: { record: RequestRecord } };
+type Endpoint = (request: Request, record: RequestRecord) => Promise<Response>;
+
+export function createHttpApp(deps: HttpDeps): HttpApp {
+  const fail = failureResponse(deps);
+  const mcp = mcpEndpoint(deps, fail);
+  const router = routes(deps, mcp, fail);
+  return {
+    async fetch(request) {
+      // What agents send — a POST to an MCP endpoint from no browser — needs no router and no
+      // CORS headers; it takes the same endpoint, and fails the same way, as the routed path.
+      if (request.method === "POST" && !request.headers.has("origin") && isMcpPath(request.url)) {
+        const record = new RequestRecord(deps.metering);
+        const response = await mcp(request, record);
+        record.finish(request.method, response.status, record.failure);
+        return response;
+      }
+      return router.fetch(request);
+    },
+  };
+}
+
+/**
+ * An MCP endpoint, every request in the same order: origin and host, the declared body size, the
+ * credential, the method, the caller's limits, the body (read once, within its bounds), then the
+ * caller's server and the protocol front.
+ */
+function mcpEndpoint(deps: HttpDeps, fail: (err: unknown, request: Request) => Response): Endpoint {
+  const { config, callers, servers, front, metrics } = deps;
+  const originPolicy = { allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts };
+  return async (request, record) => {
+    try {
+      metrics.requests++;
+      checkOrigin(request, originPolicy);
+      const declared = await declaredSize(request, config.maxBodyBytes);
+      // Authentication first, the same in both protocol eras.
+      const caller = await callers.authenticate(request, tenantOf(request.url), record);
+      // After authentication, so an anonymous probe learns nothing but "authenticate".
+      if (request.method !== "POST") {
+        throw new ApiError(
+          "METHOD_NOT_ALLOWED",
+          "This endpoint takes JSON-RPC messages by POST only; there are no sessions or GET streams.",
+          { allow: "POST, OPTIONS" },
+        );
+      }
+      // The caller's limits, from tokens this isolate holds (a database call once per batch).
+      const wait = record.admitRequest(caller);
+      if (wait) await wait;
+      const body = await readBody(request, declared, config.maxBodyBytes);
+      if ("refused" in body) return rpcErrorResponse(null, body.refused);
+      const server = servers.serverFor(caller.toolSet);
+      return await front.handle(request, body.text, caller, server, record);
+    } catch (err) {
+      record.failure = err;
+      return fail(err, request);
+    }
+  };
+}
+
+/**
+ * Any failure as a JSON answer: ApiErrors as they are (a 401 says how to authenticate), a client
+ * that left mid-body as such, anything else with a reference found in the logs.
+ */
+function failureResponse({ config, log }: HttpDeps) {
+  return (err: unknown, request: Request): Response => {
+    if (err instanceof ApiError) {
+      const res = apiErrorResponse(err);
+      if (err.status === 401) {
+        res.headers.set(
+          "www-authenticate",
+          wwwAuthenticate(config, request, err, tenantOf(request.url)),
+        );
+      }
+      return res;
+    }
+    // A client that went away mid-body is not a failure of ours.
+    if (request.signal.aborted) {
+      log.info("client_disconnected", { error: err });
+      return apiErrorResponse(
+        new ApiError("REQUEST_ABORTED", "The connection closed before the request body arrived."),
+      );
+    }
+    const ref = crypto.randomUUID();
+    log.error("request_failed", { ref, error: err });
+    return apiErrorResponse(
+      new ApiError("INTERNAL_ERROR", `Something went wrong on our side (reference ${ref}).`),
+      { reference: ref },
+    );
+  };
+}
+
+function routes(
+  deps: HttpDeps,
+  mcp: Endpoint,
+  fail: (err: unknown, request: Request) => Response,
+): Hono<Env> {
+  const { config, auth, servers, metrics, metering } = deps;
   const app = new Hono<Env>({ strict: false }).basePath(BASE_PATH);
 
   // Liveness: the process answers. Readiness: it can also reach the database.
@@ -78,68 +151,27 @@ export function createHttpApp(deps: HttpDeps): Hono {
     );
   });
 
-  // One log line per MCP request, whatever its outcome (preflights and refusals included).
+  const originPolicy = { allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts };
+  // `/mcp` serves the caller's own tenant; `/t/<slug>/mcp` names it, for people in several tenants
+  // whose clients can't send custom headers.
   for (const path of ["/mcp", "/t/:tenant/mcp"]) {
+    // One log line per MCP request, whatever its outcome (preflights and refusals included).
     app.use(path, async (c, next) => {
       const record = new RequestRecord(metering);
       c.set("record", record);
       await next();
-      record.finish(c.req.method, c.res.status, c.error);
+      record.finish(c.req.method, c.res.status, c.error ?? record.failure);
     });
+    // Preflights are answered before anything else; CORS headers go on every answer, errors too.
+    app.use(path, cors(originPolicy));
+    app.all(path, (c) => mcp(c.req.raw, c.get("record")));
   }
-
-  const originPolicy = { allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts };
-  // Preflights are answered before anything else; CORS headers go on every answer, errors too.
-  app.use("/mcp", cors(originPolicy));
-  app.use("/t/:tenant/mcp", cors(originPolicy));
   if (config.userAuth.oauth) {
     app.use(`${METADATA_PATH}/*`, cors({ ...originPolicy, allowedOrigins: "*" }));
     app.get(METADATA_PATH, (c) => c.json(protectedResourceMetadata(config, c.req.raw, undefined)));
     app.get(
       `${METADATA_PATH}/t/:tenant/mcp`,
       (c) => c.json(protectedResourceMetadata(config, c.req.raw, c.req.param("tenant"))),
-    );
-  }
-  // `/mcp` serves the caller's own tenant; `/t/<slug>/mcp` names it, for people in several tenants
-  // whose clients can't send custom headers.
-  for (const path of ["/mcp", "/t/:tenant/mcp"]) {
-    app.all(
-      path,
-      (c, next) => {
-        checkOrigin(c.req.raw, originPolicy);
-        return next();
-      },
-      bodyLimit({
-        maxSize: config.maxBodyBytes,
-        onError: async (c) => {
-          await discardBody(c.req.raw, DISCARD_MAX_BYTES);
-          throw new ApiError(
-            "PAYLOAD_TOO_LARGE",
-            `The request body is larger than ${config.maxBodyBytes} bytes.`,
-          );
-        },
-      }),
-      async (c) => {
-        metrics.requests++;
-        const record = c.get("record");
-        // Authentication first, the same in both protocol eras.
-        const caller = await callers.authenticate(c.req.raw, tenantOf(c.req.path), record);
-        // After authentication, so an anonymous probe learns nothing but "authenticate".
-        if (c.req.method !== "POST") {
-          throw new ApiError(
-            "METHOD_NOT_ALLOWED",
-            "This endpoint takes JSON-RPC messages by POST only; there are no sessions or GET streams.",
-            { allow: "POST, OPTIONS" },
-          );
-        }
-        // The caller's limits, from tokens this isolate holds (a database call once per batch).
-        const wait = record.admitRequest(caller);
-        if (wait) await wait;
-        const body = await readBoundedBody(c.req.raw);
-        if ("refused" in body) return rpcErrorResponse(null, body.refused);
-        const server = servers.serverFor(caller.toolSet);
-        return front.handle(c.req.raw, body.text, caller, server, record);
-      },
     );
   }
 
@@ -163,37 +195,13 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
 
   app.notFound(() => notFound());
-
-  app.onError((err, c) => {
-    if (err instanceof ApiError) {
-      const res = apiErrorResponse(err);
-      if (err.status === 401) {
-        const tenant = tenantOf(c.req.path);
-        res.headers.set("www-authenticate", wwwAuthenticate(config, c.req.raw, err, tenant));
-      }
-      return res;
-    }
-    // A client that went away mid-body is not a failure of ours.
-    if (c.req.raw.signal.aborted) {
-      log.info("client_disconnected", { error: err });
-      return apiErrorResponse(
-        new ApiError("REQUEST_ABORTED", "The connection closed before the request body arrived."),
-      );
-    }
-    const ref = crypto.randomUUID();
-    log.error("request_failed", { ref, error: err });
-    return apiErrorResponse(
-      new ApiError("INTERNAL_ERROR", `Something went wrong on our side (reference ${ref}).`),
-      { reference: ref },
-    );
-  });
-
-  return app as unknown as Hono;
+  app.onError((err, c) => fail(err, c.req.raw));
+  return app;
 }
 
-/** The tenant segment of `/…/t/<slug>/mcp`, if the path has one. */
-function tenantOf(path: string): string | undefined {
-  const match = /\/t\/([^/]+)\/mcp\/?$/.exec(path);
+/** The tenant segment of `…/t/<slug>/mcp`, if the URL has one. */
+function tenantOf(url: string): string | undefined {
+  const match = /\/t\/([^/?]+)\/mcp\/?(\?|$)/.exec(url);
   return match ? decodeURIComponent(match[1]) : undefined;
 }
 
@@ -213,4 +221,27 @@ function timingSafeEqual(a: string, b: string): boolean {
   let diff = x.length ^ y.length;
   for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
   return diff === 0;
+}
+
+const MCP_PATH = `${BASE_PATH}/mcp`;
+const TENANT_PREFIX = `${BASE_PATH}/t/`;
+
+/**
+ * `<scheme>://<host>/mcp-tools-server/mcp` or `…/t/<slug>/mcp`, with or without a query: no URL
+ * object needed on the hot path.
+ */
+function isMcpPath(url: string): boolean {
+  const path = url.indexOf("/", url.indexOf("//") + 2);
+  if (path === -1) return false;
+  let end: number;
+  if (url.startsWith(MCP_PATH, path)) {
+    end = path + MCP_PATH.length;
+  } else if (url.startsWith(TENANT_PREFIX, path)) {
+    const slash = url.indexOf("/", path + TENANT_PREFIX.length);
+    if (slash === -1 || !url.startsWith("/mcp", slash)) return false;
+    end = slash + "/mcp".length;
+  } else {
+    return false;
+  }
+  return end === url.length || url[end] === "?";
 }

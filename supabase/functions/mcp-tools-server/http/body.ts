@@ -1,34 +1,89 @@
 /**
- * Reads a request body while checking its JSON bounds as it arrives: a hostile body (hundreds of
- * thousands of nested `[`) is refused after its first bytes, never buffered whole or decoded.
+ * Reading a request body within its limits, before anything expensive happens:
+ * - size: a declared Content-Length over MAX_BODY_BYTES is refused before the body is read; a body
+ *   without one (chunked) is counted while it arrives and refused once over;
+ * - shape: JSON nesting and value counts are checked on the bytes before anything parses them, so
+ *   a hostile body (hundreds of thousands of nested `[`) never becomes a huge object graph.
  */
+import { ApiError } from "../lib/api_error.ts";
 import { boundsMessage, JsonBoundsScanner } from "../mcp/protocol/json_bounds.ts";
 import { invalidRequest, type ProtocolError } from "../mcp/protocol/jsonrpc.ts";
 
 export type BodyRead = { text: string } | { refused: ProtocolError };
 
-export async function readBoundedBody(request: Request): Promise<BodyRead> {
-  if (!request.body) return { text: "" };
+/**
+ * Answering 413 while the client still sends makes the edge runtime's Deno (2.1.4) close the
+ * connection with unread data, which resets it: the client (or the gateway in front) loses the
+ * answer and sees "fetch failed". The rest is read and dropped first, up to this many bytes.
+ */
+const DISCARD_MAX_BYTES = 16 * 1024 * 1024;
+
+async function tooLarge(request: Request, maxBytes: number): Promise<never> {
+  await discardBody(request, DISCARD_MAX_BYTES);
+  throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${maxBytes} bytes.`);
+}
+
+/** Reads and drops what is left of `request`'s body, up to `max` bytes. */
+export async function discardBody(request: Request, max: number): Promise<void> {
+  if (!request.body || request.bodyUsed || request.body.locked) return;
+  const reader = request.body.getReader();
+  let seen = 0;
+  try {
+    while (seen <= max) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away: nothing left to drain.
+  }
+}
+
+/** The Content-Length, if sent; over `maxBytes` the request is refused before it is read. */
+export async function declaredSize(request: Request, maxBytes: number): Promise<string | null> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) await tooLarge(request, maxBytes);
+  return declared;
+}
+
+/** The body as text, at most `maxBytes` of it, or the JSON bound it breaks. */
+export async function readBody(
+  request: Request,
+  declared: string | null,
+  maxBytes: number,
+): Promise<BodyRead> {
   const scanner = new JsonBoundsScanner();
+  // With a Content-Length the server reads exactly that many bytes, already checked.
+  if (declared !== null || request.body === null) {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    const exceeded = scanner.feed(bytes);
+    if (exceeded) return { refused: invalidRequest(boundsMessage(exceeded)) };
+    return { text: new TextDecoder().decode(bytes) };
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
   while (true) {
     const { done, value } = await reader.read();
     if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${maxBytes} bytes.`);
+    }
     const exceeded = scanner.feed(value);
     if (exceeded) {
       await reader.cancel().catch(() => {});
       return { refused: invalidRequest(boundsMessage(exceeded)) };
     }
     chunks.push(value);
-    size += value.length;
   }
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, at);
-    at += chunk.length;
+    at += chunk.byteLength;
   }
   return { text: new TextDecoder().decode(bytes) };
 }

@@ -33,6 +33,8 @@ export class RequestRecord implements RequestObserver {
   caller: Caller | UserCaller | undefined = undefined;
   /** Whether the key came from this isolate's cache ("hit") or a database lookup ("miss"). */
   keyCache: "hit" | "miss" | undefined = undefined;
+  /** What the request failed with, once answered: the log line's code. */
+  failure: unknown = undefined;
   readonly #started = performance.now();
 
   constructor(private readonly deps: MeteringDeps) {}

@@ -17,6 +17,7 @@ import {
   ProtocolError,
   type RequestId,
   rpcErrorResponse,
+  type RpcRequest,
   rpcResultResponse,
 } from "./protocol/jsonrpc.ts";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./protocol/log_levels.ts";
@@ -41,7 +42,7 @@ import { respondLazily } from "./stream.ts";
 export interface ServedTool {
   definition: ToolDefinition;
   /** Arguments 2026-07-28 clients mirror into Mcp-Param-* headers. */
-  mirroredParams: readonly MirroredParam[];
+  readonly mirroredParams: readonly MirroredParam[];
 }
 
 /** What the front needs from a server built for one tool set. */
@@ -50,10 +51,11 @@ export interface ToolServer {
   /** A tool of this set, by name. */
   tool(name: string): ServedTool | undefined;
   /**
-   * Runs one JSON-RPC request (already checked by the front) and answers with JSON; notifications
-   * a tool sends go to `scope.channel`, the result passes through `scope.shapeResult`.
+   * Runs one tools/list or tools/call request (parsed and checked by the front) and answers with
+   * the JSON-RPC response as text; notifications a tool sends go to `scope.channel`, the result
+   * passes through `scope.shapeResult`.
    */
-  dispatch(url: string, body: string, scope: RequestScope): Promise<Response>;
+  dispatch(message: RpcRequest, scope: RequestScope): Promise<string>;
 }
 
 /**
@@ -77,8 +79,6 @@ export interface FrontOptions {
   /** How long a caller may cache its tools/list (the key cache's lifetime). */
   toolsTtlMs: number;
 }
-
-type RpcRequest = Extract<Message, { kind: "request" }>;
 
 /** Handshake-era clients can't ask for a log level per request; they get info and above. */
 const LEGACY_LOG_LEVEL: LogLevel = "info";
@@ -105,6 +105,7 @@ export class McpFront {
     server: ToolServer,
     observer?: RequestObserver,
   ): Promise<Response> {
+    // The one parse of the body; the server gets the parsed message.
     let message: Message;
     try {
       message = parseMessage(body);
@@ -115,14 +116,15 @@ export class McpFront {
       }
       throw err;
     }
-    const era = detectEra(message, request.headers.get("mcp-protocol-version"));
+    const version = request.headers.get("mcp-protocol-version");
+    const era = detectEra(message, version);
     if (observer) {
       observer.era = era;
       if (message.kind === "request" || message.kind === "notification") {
         observer.method = message.method;
       }
     }
-    const call: Call = { request, body, caller, server, observer };
+    const call: Call = { request, version, caller, server, observer, bodyLength: body.length };
     try {
       return era === "modern"
         ? await this.#modern(call, message)
@@ -176,7 +178,7 @@ export class McpFront {
 
   /** 2024-11-05 to 2025-11-25: the handshake is answered, but no session is kept. */
   #legacy(call: Call, message: Message): Promise<Response> | Response {
-    const version = call.request.headers.get("mcp-protocol-version");
+    const { version } = call;
     if (version !== null && !LEGACY_VERSIONS.includes(version)) {
       throw new ProtocolError(
         400,
@@ -234,26 +236,24 @@ export class McpFront {
     const wait = observer.admitToolCall();
     if (wait) await wait;
     const started = performance.now();
-    return this.#dispatch(call, message, era, logLevel, async (response, scope) => {
-      // Read once here (the answer is small JSON) to know its size; the same text is sent on.
-      const text = await response.text();
+    return this.#dispatch(call, message, era, logLevel, (text, scope) => {
       // No outcome set: the call never reached the tool's code (a protocol error on the way).
       observer.toolCalled(
         scope.toolOutcome ?? "error",
         performance.now() - started,
-        call.body.length,
+        call.bodyLength,
         text.length,
       );
-      return new Response(text, { status: response.status, headers: response.headers });
+      return text;
     });
   }
 
   #dispatch(
-    { request, body, caller, server }: Call,
+    { request, caller, server }: Call,
     message: RpcRequest,
     era: Era,
     logLevel: LogLevel | null,
-    after?: (response: Response, scope: RequestScope) => Promise<Response>,
+    after?: (text: string, scope: RequestScope) => string,
   ): Promise<Response> {
     const meta = message.params?._meta;
     const token = isObject(meta) ? meta.progressToken : undefined;
@@ -265,8 +265,8 @@ export class McpFront {
       { id: message.id, acceptsStream: accept.includes("text/event-stream") },
       (channel) => {
         const scope = new RequestScope(caller, era, progressToken, logLevel, channel, shape);
-        const answer = server.dispatch(request.url, body, scope);
-        return after ? answer.then((response) => after(response, scope)) : answer;
+        const answer = server.dispatch(message, scope);
+        return after ? answer.then((text) => after(text, scope)) : answer;
       },
     );
   }
@@ -274,10 +274,13 @@ export class McpFront {
 
 interface Call {
   request: Request;
-  body: string;
+  /** The MCP-Protocol-Version header. */
+  version: string | null;
   caller: McpCaller;
   server: ToolServer;
   observer: RequestObserver | undefined;
+  /** Characters of the request body, for usage events. */
+  bodyLength: number;
 }
 
 /**

@@ -37,14 +37,14 @@ export class RequestScope {
     readonly shapeResult: (method: string, result: Record<string, unknown>) => unknown,
   ) {}
 
-  /** How the scope rides in mcp-lite's `authInfo.extra`. */
+  /** How the scope rides in mcp-lite's `authInfo.extra`: as itself, nothing copied. */
   toExtra(): Record<string, unknown> {
-    return { scope: this };
+    return this as unknown as Record<string, unknown>;
   }
 
   /** The scope mcp-lite handed back to a handler; undefined if it isn't one of ours. */
-  static from(authInfo: { extra?: Record<string, unknown> } | undefined): RequestScope | undefined {
-    const scope = authInfo?.extra?.scope;
+  static from(authInfo: { extra?: unknown } | undefined): RequestScope | undefined {
+    const scope = authInfo?.extra;
     return scope instanceof RequestScope ? scope : undefined;
   }
 }

@@ -24,10 +24,22 @@ function frame(json: string): Uint8Array {
   return encoder.encode(`event: message\ndata: ${json}\n\n`);
 }
 
+const JSON_TYPE = { "content-type": "application/json" };
+
+/** A caller that takes JSON only never sees notifications, so its answer needs no race. */
+const SILENT: Channel = {
+  notify() {},
+  get signal() {
+    return new AbortController().signal;
+  },
+};
+
+/** `run` answers with the JSON-RPC response as text. */
 export async function respondLazily(
   options: { id: RequestId; acceptsStream: boolean },
-  run: (channel: Channel) => Promise<Response>,
+  run: (channel: Channel) => Promise<string>,
 ): Promise<Response> {
+  if (!options.acceptsStream) return new Response(await run(SILENT), { headers: JSON_TYPE });
   const closed = new AbortController();
   const pending: Uint8Array[] = [];
   let sink: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -38,7 +50,7 @@ export async function respondLazily(
   const channel: Channel = {
     signal: closed.signal,
     notify(notification) {
-      if (!options.acceptsStream || finished) return;
+      if (finished) return;
       const bytes = frame(JSON.stringify({ jsonrpc: "2.0", ...notification }));
       if (sink) {
         write(bytes);
@@ -61,7 +73,7 @@ export async function respondLazily(
   const first = await Promise.race([work, streamWanted]);
   if (first !== null) {
     finished = true;
-    return first;
+    return new Response(first, { headers: JSON_TYPE });
   }
 
   const stream = new ReadableStream<Uint8Array>({
@@ -70,7 +82,7 @@ export async function respondLazily(
       for (const bytes of pending) write(bytes);
       pending.length = 0;
       work
-        .then(async (response) => write(frame((await response.text()).trim())))
+        .then((json) => write(frame(json)))
         .catch(() => {
           // The handler already turns failures into JSON-RPC errors; this is a last resort.
           const error = { code: -32603, message: "Internal error" };

@@ -4,7 +4,7 @@
  * one runs: either a fixed list of tools defined in code, or a builder for data-defined tools.
  */
 import type { CatalogRow } from "../data/tenant_store.ts";
-import type { DataFamily, ToolDefinition, ToolFamily } from "./contract.ts";
+import type { DataFamily, LazyFamily, ToolDefinition, ToolFamily } from "./contract.ts";
 
 export type { CatalogRow };
 
@@ -45,23 +45,58 @@ export class ToolCatalog {
   readonly #data = new Map<string, DataFamily>();
   readonly #built = new Map<string, ToolDefinition | Error>();
 
-  constructor(families: readonly ToolFamily[]) {
+  /** Families not imported yet, by name; a load in progress is shared. */
+  readonly #lazy = new Map<string, LazyFamily>();
+  readonly #loading = new Map<string, Promise<void>>();
+
+  constructor(families: readonly (ToolFamily | LazyFamily)[]) {
     for (const family of families) {
-      if ("build" in family) {
-        if (this.#data.has(family.family)) {
+      if ("load" in family) {
+        if (this.#lazy.has(family.family)) {
           throw new Error(`Family "${family.family}" is defined twice`);
         }
-        this.#data.set(family.family, family);
+        this.#lazy.set(family.family, family);
         continue;
       }
-      for (const tool of family) {
-        if (this.#code.has(tool.name)) throw new Error(`Tool "${tool.name}" is defined twice`);
-        this.#code.set(tool.name, tool);
-      }
+      this.#add(family);
     }
   }
 
-  /** Tools defined in code, by name. */
+  /** Imports the families these rows belong to, so that `toolSet(rows)` can serve them. */
+  async load(rows: readonly CatalogRow[]): Promise<void> {
+    const wanted = new Set<string>();
+    for (const row of rows) if (this.#lazy.has(row.family)) wanted.add(row.family);
+    await Promise.all([...wanted].map((name) => this.#loadFamily(name)));
+  }
+
+  #loadFamily(name: string): Promise<void> {
+    let loading = this.#loading.get(name);
+    if (!loading) {
+      loading = this.#lazy.get(name)!.load().then((family) => {
+        if (this.#lazy.delete(name)) this.#add(family);
+      });
+      // A failed import is tried again by the next request rather than remembered.
+      loading.catch(() => this.#loading.delete(name));
+      this.#loading.set(name, loading);
+    }
+    return loading;
+  }
+
+  #add(family: ToolFamily): void {
+    if ("build" in family) {
+      if (this.#data.has(family.family)) {
+        throw new Error(`Family "${family.family}" is defined twice`);
+      }
+      this.#data.set(family.family, family);
+      return;
+    }
+    for (const tool of family) {
+      if (this.#code.has(tool.name)) throw new Error(`Tool "${tool.name}" is defined twice`);
+      this.#code.set(tool.name, tool);
+    }
+  }
+
+  /** Tools defined in code, of the families loaded so far. */
   codeTools(): ToolDefinition[] {
     return [...this.#code.values()];
   }

@@ -131,3 +131,9 @@ export interface DataFamily {
 
 /** A family module: a fixed list of tools defined in code, or a builder for data-defined tools. */
 export type ToolFamily = readonly ToolDefinition[] | DataFamily;
+
+/** A family by name, its module imported only when a tenant's tools first need it. */
+export interface LazyFamily {
+  family: string;
+  load(): Promise<ToolFamily>;
+}

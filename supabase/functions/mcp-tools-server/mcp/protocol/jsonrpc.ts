@@ -9,6 +9,8 @@ export type Message =
   | { kind: "notification"; method: string }
   | { kind: "response" };
 
+export type RpcRequest = Extract<Message, { kind: "request" }>;
+
 /** A refusal: an HTTP status plus a JSON-RPC error, answered before or instead of dispatch. */
 export class ProtocolError extends Error {
   constructor(

@@ -24,18 +24,16 @@ export function guardedFetchLike(
   options: { credentialHeaders: string[]; timeoutMs?: number },
 ): FetchLike {
   return async (input, init) => {
-    const method = (init?.method ?? "GET").toUpperCase();
+    // One Request reads method, headers and body alike on every Deno (the edge runtime's too).
+    const request = new Request(input instanceof Request ? input : String(input), init);
+    const method = request.method.toUpperCase();
     if (method !== "POST") return new Response(null, { status: 405 });
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const body = init?.body === undefined || init.body === null
-      ? undefined
-      : typeof init.body === "string"
-      ? init.body
-      : await new Response(init.body).text();
+    const url = new URL(request.url);
+    const body = request.body === null ? undefined : await request.text();
     const response = await upstreamFetch({
       url,
       method,
-      headers: new Headers(init?.headers),
+      headers: request.headers,
       body,
       credentialHeaders: options.credentialHeaders,
       timeoutMs: options.timeoutMs,
