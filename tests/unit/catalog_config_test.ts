@@ -151,7 +151,7 @@ Deno.test("catalog: a lazy family is imported once, when a tenant's rows first n
     { family: "builtin", load: () => (loads++, Promise.resolve(builtinTools)) },
   ]);
   equal(loads, 0, "nothing is imported when the catalog is built");
-  match(catalog.toolSet([row("echo")]).problems.join(), /no builtin tool/);
+  match(catalog.toolSet([row("echo")]).problems.join(), /the builtin family is not loaded/);
   await Promise.all([catalog.load([row("echo")]), catalog.load([row("tenant_info")])]);
   await catalog.load([row("echo")]);
   equal(loads, 1);

@@ -33,7 +33,7 @@ import { McpFront } from "./mcp/front.ts";
 import { serverBuilder } from "./mcp/mcp_lite_server.ts";
 import { ServerCache } from "./mcp/server_cache.ts";
 import { ToolCatalog } from "./tools/catalog.ts";
-import { RemoteTools } from "./tools/remote/tools.ts";
+import type { RemoteTools } from "./tools/remote/tools.ts";
 import {
   type LazyFamily,
   TOOL_SERVICES,
@@ -98,13 +98,18 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
   });
   const catalog = new ToolCatalog(overrides.families ?? FAMILIES);
 
-  const remote = new RemoteTools({
-    services,
-    clock,
-    log,
-    ttlMs: config.remoteToolsTtlMs,
-    listTimeoutMs: config.remoteListTimeoutMs,
-  });
+  // Remote MCP servers' client is imported when a tenant first has one attached, not at start-up.
+  let remoteTools: Promise<RemoteTools> | undefined;
+  const remote = () =>
+    remoteTools ??= import("./tools/remote/tools.ts").then(({ RemoteTools }) =>
+      new RemoteTools({
+        services,
+        clock,
+        log,
+        ttlMs: config.remoteToolsTtlMs,
+        listTimeoutMs: config.remoteListTimeoutMs,
+      })
+    );
   const auth = new Authenticator({ config, store, clock, catalog, metrics, log, remote });
   const users = config.userAuth.enabled
     ? new UserAuthenticator({

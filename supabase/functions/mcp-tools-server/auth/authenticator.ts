@@ -44,8 +44,11 @@ export interface AuthDeps {
   catalog: ToolCatalog;
   metrics: Metrics;
   log: Logger;
-  /** Lists attached remote servers' tools (cached per tenant and server for their own TTL). */
-  remote?: RemoteTools;
+  /**
+   * Lists attached remote servers' tools (cached per tenant and server for their own TTL); loaded
+   * when a tenant first has a remote server.
+   */
+  remote?: () => Promise<RemoteTools>;
 }
 
 /**
@@ -148,7 +151,7 @@ export class Authenticator {
     if (remote && caller.remoteServers.length > 0) {
       return {
         ...caller,
-        toolSet: await remote.extend(
+        toolSet: await (await remote()).extend(
           caller.tenant,
           caller.remoteServers,
           caller.toolSet,

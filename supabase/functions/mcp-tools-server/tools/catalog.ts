@@ -152,6 +152,9 @@ export class ToolCatalog {
         tool = { ...code, description: row.description };
       } else if (data) {
         tool = { ...data.build(row), name: row.name, family: row.family };
+      } else if (this.#lazy.has(row.family)) {
+        // Its family is not imported yet (load() does that): nothing to remember.
+        return new Error(`the ${row.family} family is not loaded`);
       } else {
         tool = new Error(`no ${row.family} tool of this name in this deployment`);
       }
