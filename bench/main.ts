@@ -6,6 +6,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { startExtraFunction } from "../scripts/lib/function.ts";
 import { spawnChild } from "../scripts/lib/process.ts";
 import { choosePorts } from "../scripts/lib/ports.ts";
 import { waitForOk } from "../scripts/lib/wait.ts";
@@ -115,12 +116,17 @@ async function behindGateway(stack: Stack, baselineUrl: string): Promise<Variant
   };
 }
 
-/** The ratios the bench reports; the first four are the budget's. */
+/** The ratios the bench reports (the budget finds its own by name). */
 function ratioSpecs(): RatioSpec[] {
   const json = METHODS.flatMap((method) =>
     [
       { name: "function / bare mcp-lite", numerator: "direct", denominator: "lite-shared" },
       { name: "function / Deno.serve ceiling", numerator: "direct", denominator: "ceiling" },
+      {
+        name: "function on Deno 2.1.4 / on the bench's Deno",
+        numerator: "direct",
+        denominator: "direct-current",
+      },
       {
         name: "bare mcp-lite / Deno.serve ceiling",
         numerator: "lite-shared",
@@ -171,15 +177,31 @@ async function main() {
     const lite = baselines.find((b) => b.id === "lite-shared")!;
     const direct: Variant = {
       id: "direct",
-      label: "(a) function, no gateway",
+      label: "(a) function, no gateway (edge runtime's Deno)",
       url: `${stack.function.url}/mcp-tools-server/mcp`,
+      key: benchKey,
+    };
+    // The stack runs the function on the edge runtime's Deno (2.1.4); the same entry on the Deno
+    // running this bench is measured beside it, so both runtimes' warm figures come from one run.
+    const onCurrent = await startExtraFunction({
+      root: stack.root,
+      entry: ENTRY,
+      deno: Deno.execPath(),
+      env: stack.functionEnv,
+      logDir: join(stack.runDir, "logs"),
+      pidDir: join(stack.runDir, "pids"),
+    });
+    const directCurrent: Variant = {
+      id: "direct-current",
+      label: `(a) function, no gateway (Deno ${Deno.version.deno})`,
+      url: `${onCurrent.url}/mcp-tools-server/mcp`,
       key: benchKey,
     };
     const viaGateway = [
       { id: "gateway", label: "(a) function via gateway", url: stack.mcpUrl, key: benchKey },
       await behindGateway(stack, lite.base),
     ];
-    const json = [direct, ...baselines, ...viaGateway];
+    const json = [direct, directCurrent, ...baselines, ...viaGateway];
     for (const v of json) await checkVariant(v);
     for (const v of [direct, lite]) await checkVariant(v, "sse");
     await checkSameBytes(direct, lite);
