@@ -140,10 +140,17 @@ async function main(): Promise<number> {
       await Promise.all(Array.from({ length: 8 }, async () => {
         while (next < cases.length) {
           const c = cases[next++];
-          const reply = await call(url, attacker, c.body, {
-            accept: "application/json, text/event-stream",
-            ...c.headers,
-          });
+          let reply;
+          try {
+            reply = await call(url, attacker, c.body, {
+              accept: "application/json, text/event-stream",
+              ...c.headers,
+            });
+          } catch (err) {
+            // A connection the function dropped: the client got no answer at all.
+            problems.push(`${c.what}: no answer (${(err as Error).message})`);
+            continue;
+          }
           const problem = answerProblem(reply.status, reply.type, reply.text);
           if (problem) problems.push(`${c.what}: ${problem}`);
         }

@@ -110,6 +110,8 @@ Deno.test("a client that disconnects mid-body is logged as info, not as a failur
 
 Deno.test("json bounds: a body is refused while it arrives, never buffered whole", async () => {
   // An endless body of `[`: a reader that buffered it whole before checking would never return.
+  // Once refused, the rest is drained (dropped, not kept) up to the body limit only, so that the
+  // edge runtime's Deno delivers the answer instead of resetting the connection.
   let pulled = 0;
   const endless = new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -122,7 +124,7 @@ Deno.test("json bounds: a body is refused while it arrives, never buffered whole
   );
   ok("refused" in read);
   match(read.refused.message, /nested deeper than 64 levels/);
-  ok(pulled <= 2, `read ${pulled} chunks`);
+  ok(pulled <= 1024 * 1024 / (16 * 1024) + 2, `read ${pulled} chunks`);
   const fine = await readBoundedBody(new Request(app.url, { method: "POST", body: '{"a":"é"}' }));
   equal("text" in fine && fine.text, '{"a":"é"}');
 });

@@ -18,6 +18,9 @@ export type BodyRead = { text: string } | { refused: ProtocolError };
  */
 const DISCARD_MAX_BYTES = 16 * 1024 * 1024;
 
+/** Up to this size a declared body is read in one go (the common case: small JSON-RPC messages). */
+const WHOLE_MAX_BYTES = 64 * 1024;
+
 async function tooLarge(request: Request, maxBytes: number): Promise<never> {
   await discardBody(request, DISCARD_MAX_BYTES);
   throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${maxBytes} bytes.`);
@@ -26,7 +29,11 @@ async function tooLarge(request: Request, maxBytes: number): Promise<never> {
 /** Reads and drops what is left of `request`'s body, up to `max` bytes. */
 export async function discardBody(request: Request, max: number): Promise<void> {
   if (!request.body || request.bodyUsed || request.body.locked) return;
-  const reader = request.body.getReader();
+  await drain(request.body.getReader(), max);
+}
+
+/** Reads and drops the rest of a body being read, up to `max` bytes, then lets go of it. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, max: number): Promise<void> {
   let seen = 0;
   try {
     while (seen <= max) {
@@ -54,27 +61,32 @@ export async function readBody(
   maxBytes: number,
 ): Promise<BodyRead> {
   const scanner = new JsonBoundsScanner();
-  // With a Content-Length the server reads exactly that many bytes, already checked.
-  if (declared !== null || request.body === null) {
+  if (request.body === null) return { text: "" };
+  // A small body with a Content-Length arrives whole: read at once, then checked. A larger one is
+  // checked chunk by chunk as it arrives, like one without (its size was checked already).
+  if (declared !== null && Number(declared) <= WHOLE_MAX_BYTES) {
     const bytes = new Uint8Array(await request.arrayBuffer());
     const exceeded = scanner.feed(bytes);
     if (exceeded) return { refused: invalidRequest(boundsMessage(exceeded)) };
     return { text: new TextDecoder().decode(bytes) };
   }
+  const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = request.body.getReader();
   while (true) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
+    // Refused mid-body: the rest is drained first, for the same reason as a 413 (see above); it is
+    // counted and dropped, never kept or parsed.
     if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
+      await drain(reader, DISCARD_MAX_BYTES - size);
       throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${maxBytes} bytes.`);
     }
     const exceeded = scanner.feed(value);
     if (exceeded) {
-      await reader.cancel().catch(() => {});
+      // At most what the body limit would have let through anyway.
+      await drain(reader, maxBytes - size);
       return { refused: invalidRequest(boundsMessage(exceeded)) };
     }
     chunks.push(value);
