@@ -184,6 +184,26 @@ Deno.test("413 PAYLOAD_TOO_LARGE for oversized bodies, every time, through the g
   }
 });
 
+Deno.test("refusals made before the body is read arrive, every time, through the gateway or not", async () => {
+  const t = await tenantWithKey(["echo"]);
+  const disabled = await tenantWithKey(["echo"], { status: "disabled" });
+  // Under the body limit, but large: answered (403) before it is read. Unless the rest is drained,
+  // the function's Deno drops the connection under the answer, as for the 413 above.
+  const big = JSON.stringify(callTool("echo", { text: "x".repeat(512 * 1024) }));
+  for (const url of [mcpUrl, `${stack.info.functionUrl}${MCP_PATH}`]) {
+    for (let i = 0; i < 10; i++) {
+      assertError(await post(url, big, { key: disabled.key }), 403, "TENANT_DISABLED");
+      assertError(
+        await post(url, big, { key: t.key, headers: { origin: "https://evil.example.com" } }),
+        403,
+        "ORIGIN_NOT_ALLOWED",
+      );
+      // The connection (or the next one) still serves a good request.
+      equal((await post(url, callTool("echo", { text: "ok" }), { key: t.key })).status, 200);
+    }
+  }
+});
+
 Deno.test("malformed JSON-RPC is a 400 without internals", async () => {
   const t = await tenantWithKey(["echo"]);
   const reply = await post(mcpUrl, "{not json", { key: t.key });

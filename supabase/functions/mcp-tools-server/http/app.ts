@@ -13,7 +13,7 @@ import type { Metrics } from "../lib/metrics.ts";
 import type { McpFront } from "../mcp/front.ts";
 import { rpcErrorResponse } from "../mcp/protocol/jsonrpc.ts";
 import type { ServerCache } from "../mcp/server_cache.ts";
-import { declaredSize, readBody } from "./body.ts";
+import { declaredSize, discardUnread, readBody } from "./body.ts";
 import { cors } from "./cors.ts";
 import { ApiError, apiErrorResponse } from "./errors.ts";
 import { METADATA_PATH, protectedResourceMetadata, wwwAuthenticate } from "./oauth.ts";
@@ -94,6 +94,9 @@ function mcpEndpoint(deps: HttpDeps, fail: (err: unknown, request: Request) => R
       return await front.handle(request, body.text, caller, server, record);
     } catch (err) {
       record.failure = err;
+      // Refused before its body was read (origin, credentials, limits): the body is drained first,
+      // or the edge runtime's Deno drops the connection and the keep-alive request after it.
+      await discardUnread(request);
       return fail(err, request);
     }
   };

@@ -26,6 +26,11 @@ async function tooLarge(request: Request, maxBytes: number): Promise<never> {
   throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than ${maxBytes} bytes.`);
 }
 
+/** Drops a body nobody read (a request refused before reading it), up to the discard bound. */
+export function discardUnread(request: Request): Promise<void> {
+  return discardBody(request, DISCARD_MAX_BYTES);
+}
+
 /** Reads and drops what is left of `request`'s body, up to `max` bytes. */
 export async function discardBody(request: Request, max: number): Promise<void> {
   if (!request.body || request.bodyUsed || request.body.locked) return;
