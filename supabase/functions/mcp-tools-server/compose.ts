@@ -109,7 +109,10 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
         ttlMs: config.remoteToolsTtlMs,
         listTimeoutMs: config.remoteListTimeoutMs,
       })
-    );
+    ).catch((err) => {
+      remoteTools = undefined; // a failed import is tried again by the next request
+      throw err;
+    });
   const auth = new Authenticator({ config, store, clock, catalog, metrics, log, remote });
   const users = config.userAuth.enabled
     ? new UserAuthenticator({

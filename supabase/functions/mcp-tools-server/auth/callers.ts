@@ -9,15 +9,6 @@ import type { UserAuthenticator, UserCaller } from "./user_authenticator.ts";
 import { looksLikeJwt } from "./user_token.ts";
 import { refuseCredentialsInUrl } from "./credentials.ts";
 import { ApiError } from "../lib/api_error.ts";
-import type { ToolSet } from "../tools/catalog.ts";
-import type { TenantContext } from "../tools/contract.ts";
-
-/** What the HTTP layer needs of any caller. */
-export interface AuthenticatedCaller {
-  label: string;
-  tenant: TenantContext;
-  toolSet: ToolSet;
-}
 
 export class Callers {
   constructor(
