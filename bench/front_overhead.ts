@@ -25,34 +25,15 @@ import {
 } from "../supabase/functions/mcp-tools-server/mcp/protocol/jsonrpc.ts";
 import { RequestScope } from "../supabase/functions/mcp-tools-server/mcp/scope.ts";
 import { offlineServices } from "./offline_services.ts";
-import type { KeyRecord } from "../supabase/functions/mcp-tools-server/data/tenant_store.ts";
+import { BENCH_KEY_RECORD, BENCH_TENANT, BUILTIN_ROWS } from "./memory_tenant.ts";
 import { ToolCatalog } from "../supabase/functions/mcp-tools-server/tools/catalog.ts";
 
 const iterations = Number(Deno.args[0] ?? 20_000);
 const base = `http://bench.local/mcp-tools-server/mcp`;
 const key = await withChecksum(`mcpk_${"a1b2c3d4e5f6"}_${"0".repeat(64)}`);
-const rows = ["echo", "tenant_info"].map((name) => ({
-  name,
-  family: "builtin",
-  version: 1,
-  description: `${name} tool`,
-  definition: null,
-}));
-const tenant = {
-  id: "00000000-0000-4000-8000-000000000001",
-  slug: "bench",
-  name: "Bench",
-  status: "active",
-  config: {},
-  tools: rows,
-};
-const record: KeyRecord = {
-  keyId: "a1b2c3d4e5f6",
-  keyPrefix: "mcpk_a1b2c3",
-  expiresAt: null,
-  revokedAt: null,
-  tenant,
-} as KeyRecord;
+const rows = BUILTIN_ROWS;
+const tenant = BENCH_TENANT;
+const record = BENCH_KEY_RECORD;
 const services = offlineServices();
 const { app } = composeApp(loadConfig(() => undefined), {
   store: { resolveKey: () => Promise.resolve(record) },

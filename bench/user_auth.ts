@@ -18,7 +18,7 @@ import { composeApp } from "../supabase/functions/mcp-tools-server/compose.ts";
 import { withChecksum } from "../supabase/functions/mcp-tools-server/auth/api_key.ts";
 import { loadConfig } from "../supabase/functions/mcp-tools-server/config.ts";
 import { silentLogger } from "../supabase/functions/mcp-tools-server/lib/log.ts";
-import type { KeyRecord } from "../supabase/functions/mcp-tools-server/data/tenant_store.ts";
+import { BENCH_KEY_RECORD, BENCH_TENANT } from "./memory_tenant.ts";
 import type { MemberStore } from "../supabase/functions/mcp-tools-server/data/members.ts";
 import { jwksJson, newSigningKey, signEs256 } from "../scripts/lib/signing_key.ts";
 import { offlineServices } from "./offline_services.ts";
@@ -27,29 +27,8 @@ const iterations = Number(Deno.args[0] ?? 5_000);
 const ROUNDS = 5;
 const issuer = "https://bench.supabase.co/auth/v1";
 const url = "http://bench.local/mcp-tools-server/mcp";
-const rows = ["echo", "tenant_info"].map((name) => ({
-  name,
-  family: "builtin",
-  version: 1,
-  description: `${name} tool`,
-  definition: null,
-}));
-const tenant = {
-  id: "00000000-0000-4000-8000-000000000001",
-  slug: "bench",
-  name: "Bench",
-  status: "active",
-  config: {},
-  tools: rows,
-};
-const record: KeyRecord = {
-  keyId: "a1b2c3d4e5f6",
-  keyPrefix: "mcpk_a1b2c3",
-  allowedTools: null,
-  expiresAt: null,
-  revokedAt: null,
-  tenant,
-};
+const tenant = BENCH_TENANT;
+const record = BENCH_KEY_RECORD;
 const members: MemberStore = {
   resolveMember: () => Promise.resolve({ role: "owner", tenant }),
 };

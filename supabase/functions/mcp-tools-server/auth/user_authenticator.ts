@@ -6,7 +6,6 @@
  * tokens are cached too (their expiry is checked on every request), so a warm request costs one
  * SHA-256 and two Map lookups.
  */
-import { sha256Hex } from "./api_key.ts";
 import { LEEWAY_S, type UserClaims, type UserTokenVerifier } from "./user_token.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../lib/api_error.ts";
@@ -64,7 +63,8 @@ export class UserAuthenticator {
   /** `tenantSlug`: the tenant segment of the URL, when the request names one. */
   async authenticate(token: string, tenantSlug: string | undefined): Promise<UserCaller> {
     const { clock, verifier } = this.deps;
-    const claims = await this.#tokens.get(await sha256Hex(token), () => verifier.verify(token));
+    // Cached by the token itself, in isolate memory only, like API keys: a warm request hashes nothing.
+    const claims = await this.#tokens.get(token, () => verifier.verify(token));
     if (!claims) throw new ApiError("INVALID_TOKEN", "The access token is not valid.");
     // A cached token is still checked against the clock, with the verifier's leeway.
     if (claims.expiresAt + LEEWAY_S * 1000 <= clock.now()) {
