@@ -34,11 +34,15 @@ const USAGE = `usage: deno task admin <command> [--json]
   member add <slug> <email or user id> [--role owner|admin|member]
   member remove <slug> <email or user id>
   member list [<slug>]
+  member limits <slug> <email or user id> [--requests-per-minute <n>|none]
+                [--calls-per-day <n>|none] [--calls-per-month <n>|none]
+                                       (the user's caps in that tenant, on top of the tenant's;
+                                        none clears one, a limit not given keeps its value)
   user create <email> [--password <text>] [--name <full name>]
   user token <email> --password <text> [--oauth]
       an access token as Supabase Auth issues it; --oauth goes through the OAuth server
       (registers a client, authorizes, consents, exchanges the code) so it carries client_id
-  usage <slug> [--since <ago>] [--by tool|key|day]   (default: the last 30 days, by tool)
+  usage <slug> [--since <ago>] [--by tool|key|user|day]   (default: the last 30 days, by tool)
   usage prune [--days <n>]             (roll up and delete raw events older than n days; 30)
 
 <when> is an ISO date-time, "now", or a duration from now such as 30m, 24h, 90d.
@@ -75,6 +79,9 @@ interface Parsed {
   baseUrl?: string;
   dryRun: boolean;
   secret?: string;
+  requestsPerMinute?: string;
+  callsPerDay?: string;
+  callsPerMonth?: string;
 }
 
 function parse(args: string[]): Parsed {
@@ -101,6 +108,9 @@ function parse(args: string[]): Parsed {
       "base-url": { type: "string" },
       "dry-run": { type: "boolean", default: false },
       secret: { type: "string" },
+      "requests-per-minute": { type: "string" },
+      "calls-per-day": { type: "string" },
+      "calls-per-month": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -129,6 +139,9 @@ function parse(args: string[]): Parsed {
     baseUrl: values["base-url"],
     dryRun: values["dry-run"],
     secret: values.secret,
+    requestsPerMinute: values["requests-per-minute"],
+    callsPerDay: values["calls-per-day"],
+    callsPerMonth: values["calls-per-month"],
   };
 }
 
@@ -360,6 +373,13 @@ async function plan(p: Parsed): Promise<Plan> {
         args: { p_tenant_slug: rest[0] ?? null },
         show: (value) => (value as Json[]).map(showMember).join("\n") || "(no members)",
       };
+    case "member limits":
+      need(2, "member limits <slug> <email or user id> [--requests-per-minute <n>|none] …");
+      return {
+        fn: "set_member_limits",
+        args: { p_tenant_slug: rest[0], p_user: rest[1], p_limits: limitArgs(p) },
+        show: (value) => `${showMember(value)}${showLimits(value) ? "" : "\tno limits"}`,
+      };
     case "usage prune": {
       const days = Number(p.days ?? "30");
       if (!Number.isInteger(days) || days < 1) {
@@ -370,8 +390,8 @@ async function plan(p: Parsed): Promise<Plan> {
     default:
       if (noun === "usage" && verb !== undefined) {
         const by = p.by ?? "tool";
-        if (!["tool", "key", "day"].includes(by)) {
-          throw new UsageError(`--by must be tool, key or day, not "${by}".`);
+        if (!["tool", "key", "user", "day"].includes(by)) {
+          throw new UsageError(`--by must be tool, key, user or day, not "${by}".`);
         }
         return {
           fn: "usage_report",
@@ -385,6 +405,31 @@ async function plan(p: Parsed): Promise<Plan> {
       }
       throw new UsageError(`Unknown command "${p.words.join(" ")}".\n${USAGE}`);
   }
+}
+
+/** The limits given on the command line: a number sets one, "none" clears it (null). */
+function limitArgs(p: Parsed): Record<string, number | null> {
+  const limits: Record<string, number | null> = {};
+  const given = [
+    ["requests_per_minute", p.requestsPerMinute],
+    ["calls_per_day", p.callsPerDay],
+    ["calls_per_month", p.callsPerMonth],
+  ] as const;
+  for (const [name, value] of given) {
+    if (value === undefined) continue;
+    if (value === "none") {
+      limits[name] = null;
+      continue;
+    }
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > 2_147_483_647) {
+      throw new UsageError(
+        `--${name.replaceAll("_", "-")} must be a whole number ≥ 1, or none, not "${value}".`,
+      );
+    }
+    limits[name] = n;
+  }
+  return limits;
 }
 
 /** Accepts the key id, the display prefix (mcpk_<id>), or a whole key; sends only the id. */
@@ -438,8 +483,19 @@ const showIssued: Show = (value) => {
 
 const showMember: Show = (value) => {
   const m = value as Json;
-  return `${m.tenant}\t${m.email ?? m.user_id}\t${m.role}`;
+  const limits = showLimits(m);
+  return `${m.tenant}\t${m.email ?? m.user_id}\t${m.role}${limits ? `\t${limits}` : ""}`;
 };
+
+/** A row's caps, e.g. "60/min, 1000 calls/day"; empty when it has none. */
+function showLimits(value: unknown): string {
+  const row = value as Json;
+  return [
+    row.requests_per_minute == null ? "" : `${row.requests_per_minute}/min`,
+    row.calls_per_day == null ? "" : `${row.calls_per_day} calls/day`,
+    row.calls_per_month == null ? "" : `${row.calls_per_month} calls/month`,
+  ].filter((part) => part !== "").join(", ");
+}
 
 const showRemote: Show = (value) => {
   const r = value as Json;
@@ -461,7 +517,10 @@ const showUsage: Show = (value) => {
   const head = `${u.tenant}: tool calls since ${u.since}, by ${u.by}`;
   if (u.rows.length === 0) return `${head}\n  (no calls)`;
   const lines = u.rows.map((r) =>
-    `  ${String(r.group_key || "(user)").padEnd(24)} ${String(r.calls).padStart(8)} calls ` +
+    `  ${
+      String(r.email ?? (r.group_key || `(${u.by === "user" ? "API keys" : "users"})`)).padEnd(24)
+    } ` +
+    `${String(r.calls).padStart(8)} calls ` +
     `${
       String(r.errors).padStart(6)
     } errors   p50 ${r.latency_p50_ms} ms  p95 ${r.latency_p95_ms} ms` +

@@ -419,5 +419,5 @@ Deno.test("usage: admin report by tool and day; pruning rolls days up first; eve
   match(refused, /append-only/);
   const badBy = await admin(["usage", t.slug, "--by", "week"]);
   equal(badBy.code, 1);
-  match(badBy.json.error, /tool, key or day/);
+  match(badBy.json.error, /tool, key, user or day/);
 });

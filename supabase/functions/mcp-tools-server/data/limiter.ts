@@ -1,10 +1,13 @@
 /**
  * Rate limits and quotas that hold across isolates without a database call per request.
  *
- * Limits live on the key and tenant rows (and, once users arrive, on memberships: one more subject
- * kind). An isolate leases tokens from Postgres in batches (`lease_usage`, atomic per limit and
- * window) and spends them locally; a lease is counted before its tokens are spent and expires with
- * its window, so no window ever admits more than its limit:
+ * Limits live on three rows, each a subject of its own: the tenant (`tenant`), the API key (`key`)
+ * and a user's membership in the tenant (`member`, on `tenant_members`). A key caller is under its
+ * key's limits and its tenant's; a signed-in user under their membership's and their tenant's. A
+ * request is admitted only when every limit of its kind has a token, and spends one from each.
+ * An isolate leases tokens from Postgres in batches (`lease_usage`, atomic per limit and window) and
+ * spends them locally; a lease is counted before its tokens are spent and expires with its window,
+ * so no window ever admits more than its limit. Per limit (a tenant's, a key's or a member's alike):
  *
  *   admitted(window) ≤ limit                       (overshoot: none)
  *   refused early ≤ (I − 1) × (b + ⌊b / 4⌋)        (tokens stranded in other isolates)
@@ -13,11 +16,12 @@
  * second of the caller's recent rate (at least 10, at most B = LIMIT_LEASE_BATCH; the database
  * caps it at a tenth of the limit), so a busy caller costs about one lease per second per limit
  * and an idle one never strands much. The next lease is asked when a quarter of the last one is
- * left (hence ⌊b / 4⌋ above), in the background: in steady state no request waits for one. Windows are fixed (minute, UTC day, UTC month),
- * so a burst across a boundary may reach 2 × limit within one rolling minute. The limits a caller
- * is under are re-read at most every `ttlMs` (the key cache TTL): a changed limit applies within
- * it. If the database can't be reached the limiter lets requests through (counted, logged) rather
- * than turn a blip into an outage; authentication already guards who gets in.
+ * left (hence ⌊b / 4⌋ above), in the background: in steady state no request waits for one.
+ * Windows are fixed (minute, UTC day, UTC month), so a burst across a boundary may reach
+ * 2 × limit within one rolling minute. The limits a caller is under are re-read at most every
+ * `ttlMs` (the key cache TTL): a changed limit applies within it. If the database can't be reached
+ * the limiter lets requests through (counted, logged) rather than turn a blip into an outage;
+ * authentication already guards who gets in.
  */
 import { ApiError } from "../lib/api_error.ts";
 import type { Background } from "../lib/background.ts";
@@ -28,7 +32,7 @@ import { type Rpc, StoreUnavailableError } from "./rpc.ts";
 
 /** What is being admitted: any MCP request, or a tool call (which is also a request). */
 export type LimitKind = "request" | "call";
-/** Whose limit: a tenant's, a key's; "member" is the seat for a user's membership limits. */
+/** Whose limit: a tenant's, a key's, or a user's membership in a tenant. */
 export type LimitSubject = "tenant" | "key" | "member";
 type LimitName = "requests_per_minute" | "calls_per_day" | "calls_per_month";
 
@@ -47,17 +51,33 @@ const PER: Record<LimitName, string> = {
   calls_per_month: "tool calls per month (UTC)",
 };
 
-/** Who is asking, as the limiter needs it. */
+/**
+ * Who is asking, as the limiter needs it: a key caller and a user caller both fit as they are (no
+ * copy per request).
+ */
 export interface LimitedCaller {
   tenant: { id: string; slug: string };
-  /** The key's public id; null for a signed-in person (only the tenant's limits apply then). */
-  keyId: string | null;
-  /** Safe to show: the key's display prefix, or the user id. */
-  keyPrefix: string;
+  /** The key's public id, for a key caller. */
+  keyId?: string;
+  /** Safe to show: the key's display prefix, for a key caller. */
+  keyPrefix?: string;
+  /** The Supabase Auth user id, for a signed-in person: their membership's limits apply. */
+  userId?: string;
 }
 
-/** Whose limits a cached entry holds: the key, or the tenant for callers without one. */
-const holder = (caller: LimitedCaller) => caller.keyId ?? `tenant:${caller.tenant.id}`;
+/** Whose limits a cached entry holds: the key, the membership, or the tenant alone. */
+const holder = (caller: LimitedCaller) =>
+  caller.keyId ??
+    (caller.userId === undefined
+      ? `tenant:${caller.tenant.id}`
+      : `member:${caller.tenant.id}/${caller.userId}`);
+
+/** The id a subject's counters go under (the database's usage_counters.subject_id). */
+function subjectId(subject: LimitSubject, caller: LimitedCaller): string {
+  if (subject === "tenant") return caller.tenant.id;
+  if (subject === "key") return caller.keyId ?? "";
+  return `${caller.tenant.id}/${caller.userId}`;
+}
 
 interface Bucket {
   subject: LimitSubject;
@@ -207,7 +227,8 @@ export class Limiter {
       metrics.limiterLeases++;
       rows = await rpc.call("lease_usage", {
         p_tenant_id: caller.tenant.id,
-        p_key_id: caller.keyId,
+        p_key_id: caller.keyId ?? null,
+        p_user_id: caller.userId ?? null,
         p_want: want,
       }) as LeaseRow[];
     } catch (err) {
@@ -219,8 +240,7 @@ export class Limiter {
     }
     const buckets: Bucket[] = [];
     for (const row of rows) {
-      const subjectId = row.subject === "tenant" ? caller.tenant.id : caller.keyId;
-      const key = `${row.subject}:${subjectId}:${row.limit}`;
+      const key = `${row.subject}:${subjectId(row.subject, caller)}:${row.limit}`;
       let bucket = this.#buckets.get(key);
       if (!bucket) {
         bucket = {
@@ -269,7 +289,9 @@ export class Limiter {
     const retryAfter = Math.max(1, Math.ceil((bucket.windowEnd - now) / 1000));
     const who = bucket.subject === "tenant"
       ? `The tenant "${caller.tenant.slug}"`
-      : `The API key ${caller.keyPrefix}…`;
+      : bucket.subject === "key"
+      ? `The API key ${caller.keyPrefix}…`
+      : `The membership of user ${caller.userId} in tenant "${caller.tenant.slug}"`;
     const limit = `${bucket.subject}.${bucket.name}`;
     const code = bucket.kind === "request" ? "RATE_LIMITED" : "QUOTA_EXCEEDED";
     throw new ApiError(

@@ -42,11 +42,11 @@ export class RequestRecord implements RequestObserver {
   /** Counts this request against the caller's per-minute limits. */
   admitRequest(caller: Caller | UserCaller): Promise<void> | undefined {
     this.caller = caller;
-    return this.deps.limiter?.admit(limited(caller), "request");
+    return this.deps.limiter?.admit(caller, "request");
   }
 
   admitToolCall(): Promise<void> | undefined {
-    return this.caller && this.deps.limiter?.admit(limited(this.caller), "call");
+    return this.caller && this.deps.limiter?.admit(this.caller, "call");
   }
 
   toolCalled(outcome: ToolOutcome, latencyMs: number, argBytes: number, resultBytes: number) {
@@ -87,11 +87,4 @@ export class RequestRecord implements RequestObserver {
       isolate: this.deps.isolate,
     });
   }
-}
-
-/** A key caller is limited by its key and tenant; a signed-in person by the tenant's limits. */
-function limited(caller: Caller | UserCaller) {
-  return "keyId" in caller
-    ? caller
-    : { tenant: caller.tenant, keyId: null, keyPrefix: caller.label };
 }
