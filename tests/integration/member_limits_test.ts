@@ -5,6 +5,7 @@
  * quota holds across two function processes; usage is reported per user, before and after pruning.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import type { Logger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
 import { adminCli } from "../support/admin_cli.ts";
 import { inProcessApp, lit, MCP_PATH, tenantWithKey } from "../support/fixtures.ts";
 import { callTool, listTools, post, rpc, type Target } from "../support/mcp_client.ts";
@@ -68,7 +69,12 @@ const setMember = (tenantId: string, user: TestUser, set: string) =>
     where tenant_id = '${tenantId}' and user_id = '${user.id}'`);
 
 Deno.test("member limits: requests per minute; 429 RATE_LIMITED names the user's membership in both eras, others go on", async () => {
-  const fn = app();
+  const lines: Record<string, unknown>[] = [];
+  const log: Logger = {
+    info: (event, fields) => lines.push({ event, ...fields }),
+    error: (event, fields) => lines.push({ event, ...fields }),
+  };
+  const fn = inProcessApp({ log, config: { tenantCacheTtlMs: TTL, ...userAuthConfig() } });
   const t = await tenantWithUsers();
   await setMember(t.id, t.ann, "requests_per_minute = 20");
   for (let i = 0; i < 20; i++) {
@@ -87,6 +93,16 @@ Deno.test("member limits: requests per minute; 429 RATE_LIMITED names the user's
     "RATE_LIMITED",
     "member.requests_per_minute",
   );
+
+  // The request log says who was refused and why, never with the token.
+  const refusals = lines.filter((line) => line.event === "request" && line.status === 429);
+  equal(refusals.length, 3);
+  deepStrictEqual(
+    [refusals[0].tenant, refusals[0].credential, refusals[0].user, refusals[0].key],
+    [t.slug, "user", t.ann.id, null],
+  );
+  equal(refusals[0].code, "RATE_LIMITED");
+  ok(!JSON.stringify(lines).includes(t.ann.token.split(".")[2]), "no token in the log");
 
   // Another member of the same tenant, and a key of it, have their own allowance.
   for (let i = 0; i < 25; i++) equal((await callIn("legacy", fn, t.bob.token)).status, 200);
