@@ -2,12 +2,14 @@
  * `deno run -A bench/metering.ts [rounds] [seconds]` — what the request log, usage events and
  * limits cost on warm tools/call, over HTTP against the real stack: function processes started
  * alike — without metering, with the log line only, with log and usage events (also called with a
- * key whose tenant has limits, so leases happen) — measured interleaved round by round; the figure is the per-round
- * ratio (median and range). `deno task bench` measures the same variants among all the others;
+ * key whose tenant has limits, so leases happen; and with a signed-in user's token, without limits
+ * and under membership and tenant limits) — measured interleaved round by round; the figure is the
+ * per-round ratio (median and range). `deno task bench` measures the same variants among all the others;
  * this is the short, focused run. Not part of the test suite.
  */
 import { join } from "node:path";
-import { startStack } from "../scripts/stack.ts";
+import { type Stack, startStack } from "../scripts/stack.ts";
+import { signEs256 } from "../scripts/lib/signing_key.ts";
 import { registerBenchFamily, tenantsWithKeys } from "./setup.ts";
 import { round, table } from "./stats.ts";
 import { checkVariant, measureThroughput, type Variant } from "./throughput.ts";
@@ -18,6 +20,25 @@ const durationMs = Number(Deno.args[1] ?? 1) * 1000;
 const ENTRY = join(import.meta.dirname!, "function_entry.ts");
 const say = (line: string) => console.error(line);
 
+/** A user who owns the key's tenant, with an access token as Supabase Auth issues it. */
+async function ownerToken(stack: Stack, key: string, limits = ""): Promise<string> {
+  const id = crypto.randomUUID();
+  await stack.psql(`insert into auth.users (id, aud, role, email, created_at, updated_at)
+      values ('${id}', 'authenticated', 'authenticated', 'bench-${id}@example.com', now(), now());
+    insert into public.tenant_members (tenant_id, user_id, role)
+      select tenant_id, '${id}', 'owner' from public.api_keys where key_id = '${key.slice(5, 17)}';
+    ${limits && `update public.tenant_members set ${limits} where user_id = '${id}';`}`);
+  const now = Math.floor(Date.now() / 1000);
+  return await signEs256({
+    iss: stack.authIssuer,
+    aud: "authenticated",
+    sub: id,
+    role: "authenticated",
+    iat: now,
+    exp: now + 7200,
+  }, stack.signingKey);
+}
+
 const stack = await startStack({ functionEntry: ENTRY });
 try {
   await registerBenchFamily(stack);
@@ -27,6 +48,12 @@ try {
     where id = (select tenant_id from public.api_keys where key_id = '${
     limitedKey.slice(5, 17)
   }')`);
+  const user = await ownerToken(stack, key);
+  const limitedUser = await ownerToken(
+    stack,
+    limitedKey,
+    "requests_per_minute = 1000000000, calls_per_day = 1000000000",
+  );
   const [metered, unmetered, logOnly] = await Promise.all([
     stack.startFunction({}, ENTRY),
     stack.startFunction({ BENCH_METERING: "off" }, ENTRY),
@@ -38,6 +65,13 @@ try {
     { id: "log", label: "(l) log line only", url: at(logOnly.url), key },
     { id: "metered", label: "(m) log + usage events", url: at(metered.url), key },
     { id: "limited", label: "(m) + limits (leases)", url: at(metered.url), key: limitedKey },
+    { id: "user", label: "(m) user token, no limits", url: at(metered.url), key: user },
+    {
+      id: "user-limited",
+      label: "(m) user + member & tenant limits",
+      url: at(metered.url),
+      key: limitedUser,
+    },
   ];
   for (const v of variants) await checkVariant(v);
   const cases = variants.map((variant) => ({
@@ -70,6 +104,18 @@ try {
   console.log(
     table(["variant", "req/s", "p50 ms", "p99 ms", "× (u) per round: median (range)"], rows),
   );
+  // The limits' own share for each credential: limited ÷ the same credential unlimited, per round.
+  for (
+    const [label, over, under] of [["key", "limited", "metered"], ["user", "user-limited", "user"]]
+  ) {
+    const a = figures.find((f) => f.variant === over)!;
+    const b = figures.find((f) => f.variant === under)!;
+    const ratios = a.roundsRps.map((rps, i) => rps / b.roundsRps[i]).sort((x, y) => x - y);
+    console.log(
+      `limits, ${label} caller: × ${round(ratios[Math.floor(ratios.length / 2)], 3)} ` +
+        `(${round(ratios[0], 3)}–${round(ratios.at(-1)!, 3)}) of the same caller without limits`,
+    );
+  }
   const writes = await stack.psql(
     `select count(*) || ' events' from public.usage_events`,
   );
