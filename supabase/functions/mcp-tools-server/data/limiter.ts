@@ -65,7 +65,7 @@ export interface LimitedCaller {
   userId?: string;
 }
 
-/** Whose limits a cached entry holds: the key, the membership, or the tenant alone. */
+/** Whose limits: the key, the membership, or the tenant alone (names a pending lease). */
 const holder = (caller: LimitedCaller) =>
   caller.keyId ??
     (caller.userId === undefined
@@ -130,7 +130,11 @@ export interface LimiterOptions {
 }
 
 export class Limiter {
+  /** Limits of key callers (by key id) and of callers with neither key nor user (by tenant id). */
   #callers = new Map<string, CallerLimits>();
+  /** Limits of users, by tenant id then user id: a warm request looks up strings it already has. */
+  #members = new Map<string, Map<string, CallerLimits>>();
+  #memberCount = 0;
   #buckets = new Map<string, Bucket>();
   #pending = new Map<string, Promise<void>>();
 
@@ -140,7 +144,27 @@ export class Limiter {
   stats() {
     let tokens = 0;
     for (const bucket of this.#buckets.values()) tokens += bucket.tokens;
-    return { callers: this.#callers.size, buckets: this.#buckets.size, localTokens: tokens };
+    return {
+      callers: this.#callers.size + this.#memberCount,
+      buckets: this.#buckets.size,
+      localTokens: tokens,
+    };
+  }
+
+  #limitsOf(caller: LimitedCaller): CallerLimits | undefined {
+    if (caller.userId === undefined) return this.#callers.get(caller.keyId ?? caller.tenant.id);
+    return this.#members.get(caller.tenant.id)?.get(caller.userId);
+  }
+
+  #setLimits(caller: LimitedCaller, limits: CallerLimits): void {
+    if (caller.userId === undefined) {
+      this.#callers.set(caller.keyId ?? caller.tenant.id, limits);
+      return;
+    }
+    let byUser = this.#members.get(caller.tenant.id);
+    if (!byUser) this.#members.set(caller.tenant.id, byUser = new Map());
+    if (!byUser.has(caller.userId)) this.#memberCount++;
+    byUser.set(caller.userId, limits);
   }
 
   /**
@@ -148,7 +172,7 @@ export class Limiter {
    * undefined — when local tokens decide; a promise only when a lease is needed (once per batch).
    */
   admit(caller: LimitedCaller, kind: LimitKind): Promise<void> | undefined {
-    const limits = this.#callers.get(holder(caller));
+    const limits = this.#limitsOf(caller);
     if (limits && limits.checkedUntil > this.options.clock.now()) {
       if (limits.buckets.length === 0 || this.#take(limits, kind, caller, false)) return undefined;
     }
@@ -199,11 +223,11 @@ export class Limiter {
         this.#pending.set(leaseId, pending);
       }
       await pending;
-      const limits = this.#callers.get(holder(caller));
+      const limits = this.#limitsOf(caller);
       if (!limits || limits.buckets.length === 0) return;
       if (this.#take(limits, kind, caller, attempt > 0)) return;
     }
-    const limits = this.#callers.get(holder(caller));
+    const limits = this.#limitsOf(caller);
     const bucket = limits?.buckets.find((b) => b.kind === kind && b.tokens <= 0);
     if (bucket) this.#refuse(bucket, caller, this.options.clock.now());
   }
@@ -211,7 +235,7 @@ export class Limiter {
   async #lease(caller: LimitedCaller, kind: LimitKind): Promise<void> {
     const { rpc, clock, metrics, log, batch, ttlMs, failOpenMs } = this.options;
     const sentAt = clock.now();
-    const known = this.#callers.get(holder(caller));
+    const known = this.#limitsOf(caller);
     const want: Record<string, number> = {};
     if (known && known.checkedUntil > sentAt) {
       for (const b of known.buckets) {
@@ -235,7 +259,7 @@ export class Limiter {
       if (!(err instanceof StoreUnavailableError)) throw err;
       metrics.limiterFailOpen++;
       log.error("limiter_unavailable", { tenant: caller.tenant.slug, error: err });
-      this.#callers.set(holder(caller), { buckets: [], checkedUntil: clock.now() + failOpenMs });
+      this.#setLimits(caller, { buckets: [], checkedUntil: clock.now() + failOpenMs });
       return;
     }
     const buckets: Bucket[] = [];
@@ -270,14 +294,22 @@ export class Limiter {
       }
       buckets.push(bucket);
     }
-    this.#callers.set(holder(caller), { buckets, checkedUntil: sentAt + ttlMs });
+    this.#setLimits(caller, { buckets, checkedUntil: sentAt + ttlMs });
     // Bounded memory: callers and buckets not seen for a while go (they are re-read on demand).
-    if (this.#callers.size > 10_000) this.#sweep(sentAt);
+    if (this.#callers.size + this.#memberCount > 10_000) this.#sweep(sentAt);
   }
 
   #sweep(now: number): void {
     for (const [id, limits] of this.#callers) {
       if (limits.checkedUntil <= now) this.#callers.delete(id);
+    }
+    for (const [tenantId, byUser] of this.#members) {
+      for (const [userId, limits] of byUser) {
+        if (limits.checkedUntil > now) continue;
+        byUser.delete(userId);
+        this.#memberCount--;
+      }
+      if (byUser.size === 0) this.#members.delete(tenantId);
     }
     for (const [key, bucket] of this.#buckets) {
       if (bucket.windowEnd <= now) this.#buckets.delete(key);
