@@ -16,7 +16,7 @@
  *
  *   deno run -A bench/limits_overhead.ts [iterations]
  */
-import { jwksJson, signEs256 } from "../scripts/lib/signing_key.ts";
+import { jwksJson } from "../scripts/lib/signing_key.ts";
 import { type Stack, startStack } from "../scripts/stack.ts";
 import { composeApp } from "../supabase/functions/mcp-tools-server/compose.ts";
 import { loadConfig } from "../supabase/functions/mcp-tools-server/config.ts";
@@ -31,31 +31,12 @@ import { createBackground } from "../supabase/functions/mcp-tools-server/lib/bac
 import { systemClock } from "../supabase/functions/mcp-tools-server/lib/clock.ts";
 import { createMetrics } from "../supabase/functions/mcp-tools-server/lib/metrics.ts";
 import { FAMILIES } from "../supabase/functions/mcp-tools-server/tools/registry.ts";
-import { registerBenchFamily, tenantsWithKeys } from "./setup.ts";
+import { ownerToken, registerBenchFamily, tenantsWithKeys } from "./setup.ts";
 import { BENCH_CALL, BENCH_CALL_TOTAL, BENCH_TOOL_NAMES, benchTools } from "./tools.ts";
 
 const iterations = Number(Deno.args[0] ?? 3_000);
 const ROUNDS = 7;
 const LIMITS = "requests_per_minute = 1000000000, calls_per_day = 1000000000";
-
-/** A user who owns the key's tenant (with `limits` on the membership), and their access token. */
-async function ownerToken(stack: Stack, key: string, limits: string | null): Promise<string> {
-  const id = crypto.randomUUID();
-  await stack.psql(`insert into auth.users (id, aud, role, email, created_at, updated_at)
-      values ('${id}', 'authenticated', 'authenticated', 'bench-${id}@example.com', now(), now());
-    insert into public.tenant_members (tenant_id, user_id, role)
-      select tenant_id, '${id}', 'owner' from public.api_keys where key_id = '${key.slice(5, 17)}';
-    ${limits ? `update public.tenant_members set ${limits} where user_id = '${id}';` : ""}`);
-  const now = Math.floor(Date.now() / 1000);
-  return await signEs256({
-    iss: stack.authIssuer,
-    aud: "authenticated",
-    sub: id,
-    role: "authenticated",
-    iat: now,
-    exp: now + 7200,
-  }, stack.signingKey);
-}
 
 /** The limiter alone, against the stack's database: ns per admitted request and tool call. */
 async function admitBench(stack: Stack, credentials: Record<string, string>) {
@@ -148,7 +129,7 @@ try {
     limitedKey.slice(5, 17)
   }');
     update public.api_keys set ${LIMITS} where key_id = '${limitedKey.slice(5, 17)}';`);
-  const user = await ownerToken(stack, key, null);
+  const user = await ownerToken(stack, key);
   const limitedUser = await ownerToken(stack, limitedKey, LIMITS);
 
   const env: Record<string, string> = {

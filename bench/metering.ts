@@ -8,9 +8,8 @@
  * this is the short, focused run. Not part of the test suite.
  */
 import { join } from "node:path";
-import { type Stack, startStack } from "../scripts/stack.ts";
-import { signEs256 } from "../scripts/lib/signing_key.ts";
-import { registerBenchFamily, tenantsWithKeys } from "./setup.ts";
+import { startStack } from "../scripts/stack.ts";
+import { ownerToken, registerBenchFamily, tenantsWithKeys } from "./setup.ts";
 import { round, table } from "./stats.ts";
 import { checkVariant, measureThroughput, type Variant } from "./throughput.ts";
 import { BENCH_TOOL_NAMES } from "./tools.ts";
@@ -19,25 +18,6 @@ const rounds = Number(Deno.args[0] ?? 9);
 const durationMs = Number(Deno.args[1] ?? 1) * 1000;
 const ENTRY = join(import.meta.dirname!, "function_entry.ts");
 const say = (line: string) => console.error(line);
-
-/** A user who owns the key's tenant, with an access token as Supabase Auth issues it. */
-async function ownerToken(stack: Stack, key: string, limits = ""): Promise<string> {
-  const id = crypto.randomUUID();
-  await stack.psql(`insert into auth.users (id, aud, role, email, created_at, updated_at)
-      values ('${id}', 'authenticated', 'authenticated', 'bench-${id}@example.com', now(), now());
-    insert into public.tenant_members (tenant_id, user_id, role)
-      select tenant_id, '${id}', 'owner' from public.api_keys where key_id = '${key.slice(5, 17)}';
-    ${limits && `update public.tenant_members set ${limits} where user_id = '${id}';`}`);
-  const now = Math.floor(Date.now() / 1000);
-  return await signEs256({
-    iss: stack.authIssuer,
-    aud: "authenticated",
-    sub: id,
-    role: "authenticated",
-    iat: now,
-    exp: now + 7200,
-  }, stack.signingKey);
-}
 
 const stack = await startStack({ functionEntry: ENTRY });
 try {

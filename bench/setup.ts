@@ -1,5 +1,6 @@
 /** Tenants and keys for the bench, on its own throwaway stack. */
 import type { Stack } from "../scripts/stack.ts";
+import { signEs256 } from "../scripts/lib/signing_key.ts";
 import { BENCH_FAMILY, benchTools } from "./tools.ts";
 
 const lit = (value: string) => `'${value.replaceAll("'", "''")}'`;
@@ -46,4 +47,26 @@ export function distinctToolSets(names: string[], count: number, offset = 0): st
     const mask = i + 1 + offset;
     return names.filter((_, j) => j >= bits || (mask & (1 << j)) === 0);
   });
+}
+
+/**
+ * A user who owns the key's tenant (with `limits`, an SQL assignment list, on the membership) and
+ * their access token, as Supabase Auth issues it.
+ */
+export async function ownerToken(stack: Stack, key: string, limits?: string): Promise<string> {
+  const id = crypto.randomUUID();
+  await stack.psql(`insert into auth.users (id, aud, role, email, created_at, updated_at)
+      values ('${id}', 'authenticated', 'authenticated', 'bench-${id}@example.com', now(), now());
+    insert into public.tenant_members (tenant_id, user_id, role)
+      select tenant_id, '${id}', 'owner' from public.api_keys where key_id = '${key.slice(5, 17)}';
+    ${limits ? `update public.tenant_members set ${limits} where user_id = '${id}';` : ""}`);
+  const now = Math.floor(Date.now() / 1000);
+  return await signEs256({
+    iss: stack.authIssuer,
+    aud: "authenticated",
+    sub: id,
+    role: "authenticated",
+    iat: now,
+    exp: now + 7200,
+  }, stack.signingKey);
 }

@@ -8,49 +8,15 @@ import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import type { Logger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
 import { adminCli } from "../support/admin_cli.ts";
 import { inProcessApp, lit, MCP_PATH, tenantWithKey } from "../support/fixtures.ts";
-import { callTool, listTools, post, rpc, type Target } from "../support/mcp_client.ts";
+import { listTools, post } from "../support/mcp_client.ts";
 import { stack } from "../support/stack.ts";
+import { assertLimited, callIn, leased as leasedOf, spendSharedQuota } from "../support/limits.ts";
 import { addMember, createUser, signIn, type TestUser, userAuthConfig } from "../support/users.ts";
 
 const sql = async (query: string) => (await stack.psql(query)).trim();
 const TTL = 10_000;
 const app = (config = {}) =>
   inProcessApp({ config: { tenantCacheTtlMs: TTL, ...userAuthConfig(), ...config } });
-
-const MODERN = "2026-07-28";
-const meta = {
-  "io.modelcontextprotocol/protocolVersion": MODERN,
-  "io.modelcontextprotocol/clientCapabilities": {},
-  "io.modelcontextprotocol/clientInfo": { name: "tests", version: "1.0.0" },
-};
-
-/** The same tools/call in both eras, with a user's access token (or a key). */
-function callIn(era: "modern" | "legacy", target: Target, token: string) {
-  if (era === "legacy") return post(target, callTool("echo", { text: "x" }), { key: token });
-  return post(
-    target,
-    rpc("tools/call", { name: "echo", arguments: { text: "x" }, _meta: meta }),
-    {
-      key: token,
-      headers: { "mcp-protocol-version": MODERN, "mcp-method": "tools/call", "mcp-name": "echo" },
-    },
-  );
-}
-
-function assertLimited(
-  reply: { status: number; headers: Headers; text: string },
-  code: string,
-  limit: string,
-) {
-  equal(reply.status, 429, reply.text);
-  const body = JSON.parse(reply.text);
-  equal(body.code, code);
-  equal(body.limit, limit);
-  match(body.error, new RegExp(limit.replace(".", "\\.")));
-  const retryAfter = Number(reply.headers.get("retry-after"));
-  ok(retryAfter >= 1 && retryAfter === body.retry_after_s, reply.text);
-  return body.error as string;
-}
 
 /** A tenant with echo, a key, and two signed-in admins of it. */
 async function tenantWithUsers() {
@@ -108,11 +74,7 @@ Deno.test("member limits: requests per minute; 429 RATE_LIMITED names the user's
   for (let i = 0; i < 25; i++) equal((await callIn("legacy", fn, t.bob.token)).status, 200);
   equal((await callIn("modern", fn, t.key)).status, 200);
   // Counted in the database per membership, never beyond the limit.
-  const leased = Number(
-    await sql(`select leased from public.usage_counters where subject = 'member'
-      and subject_id = '${t.id}/${t.ann.id}' and limit_name = 'requests_per_minute'`),
-  );
-  equal(leased, 20);
+  equal(await leasedOf("member", `${t.id}/${t.ann.id}`, "requests_per_minute"), 20);
   await fn.background.settled();
 });
 
@@ -220,35 +182,12 @@ Deno.test("member limits: two function processes share one member's daily quota;
     const t = await tenantWithUsers();
     await setMember(t.id, t.ann, `calls_per_day = ${LIMIT}`);
     const targets = processes.map((p) => `${p.url}${MCP_PATH}`);
-    // 50 calls, interleaved across the processes and eras, 5 at a time.
-    const statuses: number[] = [];
-    const codes = new Set<string>();
-    for (let round = 0; round < 10; round++) {
-      const replies = await Promise.all(
-        Array.from(
-          { length: 5 },
-          (_, i) => callIn(i % 2 ? "modern" : "legacy", targets[(round + i) % 2], t.ann.token),
-        ),
-      );
-      for (const reply of replies) {
-        statuses.push(reply.status);
-        if (reply.status === 429) {
-          const body = JSON.parse(reply.text);
-          codes.add(`${body.code} ${body.limit}`);
-        }
-      }
-    }
-    const admitted = statuses.filter((s) => s === 200).length;
-    // admitted ≤ limit; refused early ≤ (isolates − 1) × (b + ⌊b / 4⌋), b = min(B, ⌈limit / 10⌉)
-    const b = Math.min(BATCH, Math.ceil(LIMIT / 10));
-    ok(admitted <= LIMIT, `admitted ${admitted} > ${LIMIT}`);
-    ok(admitted >= LIMIT - (2 - 1) * (b + Math.floor(b / 4)), `admitted only ${admitted}`);
-    deepStrictEqual(statuses.filter((s) => s !== 200 && s !== 429), []);
-    deepStrictEqual([...codes], ["QUOTA_EXCEEDED member.calls_per_day"]);
-    const leased = Number(
-      await sql(`select leased from public.usage_counters where subject = 'member'
-        and subject_id = '${t.id}/${t.ann.id}' and limit_name = 'calls_per_day'`),
-    );
+    const admitted = await spendSharedQuota(targets, t.ann.token, {
+      limit: LIMIT,
+      batch: BATCH,
+      limitName: "member.calls_per_day",
+    });
+    const leased = await leasedOf("member", `${t.id}/${t.ann.id}`, "calls_per_day");
     ok(leased <= LIMIT && leased >= admitted, `leased ${leased}, admitted ${admitted}`);
     // The other member of the tenant is not held back by Ann's quota, in either process.
     for (const target of targets) equal((await callIn("legacy", target, t.bob.token)).status, 200);

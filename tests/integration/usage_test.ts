@@ -7,8 +7,16 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import type { Logger } from "../../supabase/functions/mcp-tools-server/lib/log.ts";
 import { inProcessApp, lit, MCP_PATH, tenantWithKey, type TestApp } from "../support/fixtures.ts";
-import { callTool, listTools, post, rpc, type Target } from "../support/mcp_client.ts";
+import { callTool, listTools, post, rpc } from "../support/mcp_client.ts";
 import { stack } from "../support/stack.ts";
+import {
+  assertLimited,
+  callIn,
+  leased as leasedOf,
+  meta,
+  modernHeaders,
+  spendSharedQuota,
+} from "../support/limits.ts";
 
 const sql = async (query: string) => (await stack.psql(query)).trim();
 const TTL = 10_000;
@@ -140,42 +148,6 @@ Deno.test("usage: with the store down the queue stays bounded; drops are counted
 
 // --- Limits --------------------------------------------------------------------------------
 
-const MODERN = "2026-07-28";
-const modernHeaders = (method: string, name?: string) => ({
-  "mcp-protocol-version": MODERN,
-  "mcp-method": method,
-  ...(name ? { "mcp-name": name } : {}),
-});
-const meta = {
-  "io.modelcontextprotocol/protocolVersion": MODERN,
-  "io.modelcontextprotocol/clientCapabilities": {},
-  "io.modelcontextprotocol/clientInfo": { name: "tests", version: "1.0.0" },
-};
-
-/** The same tools/call in both eras. */
-function callIn(era: "modern" | "legacy", target: Target, key: string) {
-  if (era === "legacy") return post(target, callTool("echo", { text: "x" }), { key });
-  return post(
-    target,
-    rpc("tools/call", { name: "echo", arguments: { text: "x" }, _meta: meta }),
-    { key, headers: modernHeaders("tools/call", "echo") },
-  );
-}
-
-function assertLimited(
-  reply: { status: number; headers: Headers; text: string },
-  code: string,
-  limit: string,
-) {
-  equal(reply.status, 429, reply.text);
-  const body = JSON.parse(reply.text);
-  equal(body.code, code);
-  equal(body.limit, limit);
-  match(body.error, new RegExp(limit.replace(".", "\\.")));
-  const retryAfter = Number(reply.headers.get("retry-after"));
-  ok(retryAfter >= 1 && retryAfter === body.retry_after_s, reply.text);
-}
-
 Deno.test("limits: a key's requests per minute; 429 RATE_LIMITED names it, in both eras", async () => {
   const fn = inProcessApp({ config: { tenantCacheTtlMs: TTL } });
   const t = await tenantWithKey(["echo"]);
@@ -233,35 +205,12 @@ Deno.test("limits: two function processes share one tenant's quota; it holds", a
     const t = await tenantWithKey(["echo"]);
     await sql(`update public.tenants set calls_per_day = ${LIMIT} where id = '${t.id}'`);
     const targets = processes.map((p) => `${p.url}${MCP_PATH}`);
-    // 50 calls, interleaved across the processes, 5 at a time.
-    const statuses: number[] = [];
-    const codes = new Set<string>();
-    for (let round = 0; round < 10; round++) {
-      const replies = await Promise.all(
-        Array.from(
-          { length: 5 },
-          (_, i) => post(targets[(round + i) % 2], callTool("echo", { text: "x" }), { key: t.key }),
-        ),
-      );
-      for (const reply of replies) {
-        statuses.push(reply.status);
-        if (reply.status === 429) {
-          const body = JSON.parse(reply.text);
-          codes.add(`${body.code} ${body.limit}`);
-        }
-      }
-    }
-    const admitted = statuses.filter((s) => s === 200).length;
-    // admitted ≤ limit; refused early ≤ (isolates − 1) × (b + ⌊b / 4⌋), b = min(B, ⌈limit / 10⌉)
-    const b = Math.min(BATCH, Math.ceil(LIMIT / 10));
-    ok(admitted <= LIMIT, `admitted ${admitted} > ${LIMIT}`);
-    ok(admitted >= LIMIT - (2 - 1) * (b + Math.floor(b / 4)), `admitted only ${admitted}`);
-    equal(statuses.length - admitted, 50 - admitted);
-    deepStrictEqual([...codes], ["QUOTA_EXCEEDED tenant.calls_per_day"]);
-    const leased = Number(
-      await sql(`select leased from public.usage_counters
-      where subject = 'tenant' and subject_id = '${t.id}' and limit_name = 'calls_per_day'`),
-    );
+    const admitted = await spendSharedQuota(targets, t.key, {
+      limit: LIMIT,
+      batch: BATCH,
+      limitName: "tenant.calls_per_day",
+    });
+    const leased = await leasedOf("tenant", t.id, "calls_per_day");
     ok(leased <= LIMIT && leased >= admitted, `leased ${leased}, admitted ${admitted}`);
 
     // Both processes' usage events arrive: one per admitted call, from two isolates.
