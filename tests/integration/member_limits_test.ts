@@ -164,6 +164,14 @@ Deno.test("member limits: set and cleared with the admin CLI; a change applies w
   ]);
   equal(notMember.code, 1);
   match(notMember.stderr, /is not a member of tenant/);
+  // The SQL function itself refuses what the CLI never sends, saying what is valid.
+  const call = (limits: string) =>
+    sql(`select public.set_member_limits(${lit(t.slug)}, ${lit(t.ann.id)}, '${limits}')`)
+      .then(() => "", (err) => String(err));
+  match(await call('{"calls_per_week": 5}'), /Unknown limit\(s\): calls_per_week/);
+  match(await call('{"calls_per_day": "5"}'), /calls_per_day must be a whole number or null/);
+  match(await call('{"calls_per_day": 2.5}'), /calls_per_day must be a whole number or null/);
+  match(await call("[]"), /must be a JSON object/);
   // In the dashboard, a bad value is refused by a named constraint.
   const refused = await setMember(t.id, t.ann, "requests_per_minute = 0").then(
     () => "",
