@@ -15,7 +15,17 @@ import { stack } from "../support/stack.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-const REMOTE_TOOLS = ["big", "crash", "echo", "note", "refuse", "sleep", "steps"];
+const REMOTE_TOOLS = [
+  "big",
+  "crash",
+  "echo",
+  "flood",
+  "note",
+  "paced",
+  "refuse",
+  "sleep",
+  "steps",
+];
 
 function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
