@@ -105,17 +105,28 @@ function tools(
       readOnlyHint: true,
     },
   );
-  register("steps", "Reports progress, then finishes.", {}, async (_args, notify, token) => {
-    if (token !== undefined) {
-      for (const progress of [1, 2]) {
-        await notify({
-          method: "notifications/progress",
-          params: { progressToken: token, progress, total: 2, message: `step ${progress}` },
-        });
+  register(
+    "steps",
+    "Reports progress, then finishes.",
+    {},
+    async (_args, notify, progressToken) => {
+      if (progressToken !== undefined) {
+        for (const progress of [1, 2]) {
+          await notify({
+            method: "notifications/progress",
+            params: {
+              progressToken,
+              progress,
+              total: 2,
+              // Quotes the credential when there is one, as careless servers do.
+              message: token ? `step ${progress} for Bearer ${token}` : `step ${progress}`,
+            },
+          });
+        }
       }
-    }
-    return { content: [{ type: "text", text: "done" }] };
-  });
+      return { content: [{ type: "text", text: "done" }] };
+    },
+  );
   register(
     "paced",
     "Three progress steps 300 ms apart and a log line, each tagged; with gate, waits after the " +
@@ -172,7 +183,11 @@ function tools(
   register("note", "Logs a message, then finishes.", {}, async (_args, notify) => {
     await notify({
       method: "notifications/message",
-      params: { level: "warning", logger: "remote", data: "halfway there" },
+      params: {
+        level: "warning",
+        logger: "remote",
+        data: token ? { text: "halfway there", auth: [`Bearer ${token}`] } : "halfway there",
+      },
     });
     return { content: [{ type: "text", text: "noted" }] };
   });
