@@ -76,6 +76,7 @@ async function streamedCall(
     accept?: "json" | "sse";
     headers?: Record<string, string>;
     id?: number;
+    signal?: AbortSignal;
     onMessage?: (message: Any) => void;
   },
 ): Promise<Streamed> {
@@ -106,6 +107,7 @@ async function streamedCall(
     method: "POST",
     headers,
     body: JSON.stringify(rpc("tools/call", params, options.id)),
+    signal: options.signal,
   });
   const contentType = res.headers.get("content-type") ?? "";
   const arrivals: Arrival[] = [];
@@ -140,6 +142,15 @@ async function streamedCall(
     progress: messages.filter((m) => m.method === "notifications/progress"),
     logs: messages.filter((m) => m.method === "notifications/message"),
   };
+}
+
+/** Waits (up to 5 s) until one more of the upstream's answer streams has been cancelled. */
+async function cancelledSince(upstream: RemoteMcp, before: number) {
+  const since = performance.now();
+  while (upstream.streamsCancelled === before && performance.now() - since < 5_000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  equal(upstream.streamsCancelled, before + 1, "the server's answer stream was cancelled");
 }
 
 /** Opens the upstream's gate for `tag` as soon as its first progress step arrives. */
@@ -244,7 +255,8 @@ Deno.test("the size cap is counted as the upstream's answer streams: past it, th
     for (const [prefix, upstream] of Object.entries(upstreams)) {
       await attach(t.slug, prefix, upstream.url);
     }
-    for (const prefix of Object.keys(upstreams)) {
+    for (const [prefix, upstream] of Object.entries(upstreams)) {
+      const before = upstream.streamsCancelled;
       // 200 notifications of 1 kB, 20 ms apart: 4 s and 200 kB if nothing stopped it.
       const started = performance.now();
       const got = await streamedCall(endpoint, t.key, {
@@ -268,6 +280,7 @@ Deno.test("the size cap is counted as the upstream's answer streams: past it, th
         elapsed < 3_000,
         `cut at the cap, not at the end of the flood (${Math.round(elapsed)} ms)`,
       );
+      await cancelledSince(upstream, before);
     }
   });
 });
@@ -299,6 +312,36 @@ Deno.test("isolation: interleaved callers of two tenants on one process and one 
         ok(!JSON.stringify(gotA.arrivals).includes(tags[1]), "A never sees B's notifications");
         ok(!JSON.stringify(gotB.arrivals).includes(tags[0]), "B never sees A's notifications");
       }
+    }
+  });
+});
+
+Deno.test("a caller that closes its stream mid-call ends the call to the remote server too", async () => {
+  await withUpstreams(async (endpoint, upstreams) => {
+    const t = await tenantWithKey([]);
+    for (const [prefix, upstream] of Object.entries(upstreams)) {
+      await attach(t.slug, prefix, upstream.url);
+    }
+    for (const [prefix, upstream] of Object.entries(upstreams)) {
+      const tag = `${prefix}${crypto.randomUUID()}`;
+      const before = upstream.streamsCancelled;
+      const leaving = new AbortController();
+      // The caller leaves after the first step; the gate stays shut, so the server's answer
+      // would stay open until the gate gives up, unless the call to it is cancelled.
+      await streamedCall(endpoint, t.key, {
+        name: `${prefix}paced`,
+        args: { tag, gate: true },
+        era: "legacy",
+        progressToken: "leaving",
+        signal: leaving.signal,
+        onMessage: (message) => {
+          if (message.method === "notifications/progress") leaving.abort();
+        },
+      }).catch((err) => {
+        if (!leaving.signal.aborted) throw err;
+      });
+      await cancelledSince(upstream, before);
+      upstream.gates.open(tag);
     }
   });
 });

@@ -30,6 +30,8 @@ export interface RemoteMcp {
   gates: Gates;
   /** When each `paced` call returned (performance.now(), by tag). */
   pacedFinished: Map<string, number>;
+  /** SSE answers whose reader went away before the end (the client cancelled or disconnected). */
+  readonly streamsCancelled: number;
   /** Authorization headers seen, in order. */
   authorizations: (string | null)[];
   options: RemoteMcpOptions;
@@ -255,6 +257,26 @@ async function legacyHandle(request: Request, fixture: Fixture): Promise<Respons
   return await transport.handleRequest(request);
 }
 
+/** `response` unchanged, except that `onCancel` runs if its body is cancelled before the end. */
+function watchCancel(response: Response, onCancel: () => void): Response {
+  if (!response.body || !response.headers.get("content-type")?.includes("text/event-stream")) {
+    return response;
+  }
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      onCancel();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
 export function startRemoteMcp(options: RemoteMcpOptions): RemoteMcp {
   const fixture: Fixture = {
     extra: new Map(),
@@ -263,6 +285,7 @@ export function startRemoteMcp(options: RemoteMcpOptions): RemoteMcp {
     pacedFinished: new Map(),
   };
   const authorizations: (string | null)[] = [];
+  const streamsCancelled = { value: 0 };
   const modern = options.era === "modern" ? modernHandler(fixture) : undefined;
   const closing = new AbortController();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
@@ -284,7 +307,8 @@ export function startRemoteMcp(options: RemoteMcpOptions): RemoteMcp {
     if (options.token && req.headers.get("authorization") !== `Bearer ${options.token}`) {
       return Response.json({ error: "unauthorized" }, { status: 401 });
     }
-    return modern ? await modern.fetch(req) : await legacyHandle(req, fixture);
+    const response = modern ? await modern.fetch(req) : await legacyHandle(req, fixture);
+    return watchCancel(response, () => streamsCancelled.value++);
   });
   const { port } = server.addr as Deno.NetAddr;
   return {
@@ -293,6 +317,9 @@ export function startRemoteMcp(options: RemoteMcpOptions): RemoteMcp {
     extraTools: fixture.extra,
     gates: fixture.gates,
     pacedFinished: fixture.pacedFinished,
+    get streamsCancelled() {
+      return streamsCancelled.value;
+    },
     authorizations,
     options,
     close: () => {
