@@ -17,10 +17,17 @@ type Any = any;
 const MODERN = "2026-07-28";
 const CAP_BYTES = 20_000;
 
-async function attach(slug: string, prefix: string, url: string) {
-  await stack.psql(
-    `select public.attach_remote_server(${lit(slug)}, ${lit(prefix)}, ${lit(url)}, null, null)`,
-  );
+/** A new tenant with a key and every upstream attached under its prefix. */
+async function attachedTenant(upstreams: Record<string, RemoteMcp>) {
+  const t = await tenantWithKey([]);
+  for (const [prefix, upstream] of Object.entries(upstreams)) {
+    await stack.psql(
+      `select public.attach_remote_server(${lit(t.slug)}, ${lit(prefix)}, ${
+        lit(upstream.url)
+      }, null, null)`,
+    );
+  }
+  return t;
 }
 
 /** Both upstream eras and one function process allowed to reach them. */
@@ -186,10 +193,7 @@ function assertRelayedLive(got: Streamed, tag: string, token: string | number, f
 
 Deno.test("remote progress and log lines reach the caller while the upstream still runs (both upstream eras, both caller eras)", async () => {
   await withUpstreams(async (endpoint, upstreams) => {
-    const t = await tenantWithKey([]);
-    for (const [prefix, upstream] of Object.entries(upstreams)) {
-      await attach(t.slug, prefix, upstream.url);
-    }
+    const t = await attachedTenant(upstreams);
     for (const [prefix, upstream] of Object.entries(upstreams)) {
       for (const era of ["legacy", "modern"] as const) {
         const tag = `${prefix}${era}-${crypto.randomUUID()}`;
@@ -209,10 +213,7 @@ Deno.test("remote progress and log lines reach the caller while the upstream sti
 
 Deno.test("a caller that asked for no stream gets the same answer as before: JSON-only Accept, or no progress token", async () => {
   await withUpstreams(async (endpoint, upstreams) => {
-    const t = await tenantWithKey([]);
-    for (const [prefix, upstream] of Object.entries(upstreams)) {
-      await attach(t.slug, prefix, upstream.url);
-    }
+    const t = await attachedTenant(upstreams);
     for (const prefix of Object.keys(upstreams)) {
       const json = await streamedCall(endpoint, t.key, {
         name: `${prefix}paced`,
@@ -251,10 +252,7 @@ Deno.test("a caller that asked for no stream gets the same answer as before: JSO
 
 Deno.test("the size cap is counted as the upstream's answer streams: past it, the call ends with an error naming the server", async () => {
   await withUpstreams(async (endpoint, upstreams) => {
-    const t = await tenantWithKey([]);
-    for (const [prefix, upstream] of Object.entries(upstreams)) {
-      await attach(t.slug, prefix, upstream.url);
-    }
+    const t = await attachedTenant(upstreams);
     for (const [prefix, upstream] of Object.entries(upstreams)) {
       const before = upstream.streamsCancelled;
       // 200 notifications of 1 kB, 20 ms apart: 4 s and 200 kB if nothing stopped it.
@@ -287,13 +285,8 @@ Deno.test("the size cap is counted as the upstream's answer streams: past it, th
 
 Deno.test("isolation: interleaved callers of two tenants on one process and one upstream, same request id, token and session id, each see only their own notifications", async () => {
   await withUpstreams(async (endpoint, upstreams) => {
-    const a = await tenantWithKey([]);
-    const b = await tenantWithKey([]);
-    for (const t of [a, b]) {
-      for (const [prefix, upstream] of Object.entries(upstreams)) {
-        await attach(t.slug, prefix, upstream.url);
-      }
-    }
+    const a = await attachedTenant(upstreams);
+    const b = await attachedTenant(upstreams);
     for (let round = 0; round < 2; round++) {
       for (const [prefix, upstream] of Object.entries(upstreams)) {
         const tags = [`A-${crypto.randomUUID()}`, `B-${crypto.randomUUID()}`];
@@ -318,10 +311,7 @@ Deno.test("isolation: interleaved callers of two tenants on one process and one 
 
 Deno.test("a caller that closes its stream mid-call ends the call to the remote server too", async () => {
   await withUpstreams(async (endpoint, upstreams) => {
-    const t = await tenantWithKey([]);
-    for (const [prefix, upstream] of Object.entries(upstreams)) {
-      await attach(t.slug, prefix, upstream.url);
-    }
+    const t = await attachedTenant(upstreams);
     for (const [prefix, upstream] of Object.entries(upstreams)) {
       const tag = `${prefix}${crypto.randomUUID()}`;
       const before = upstream.streamsCancelled;
