@@ -50,7 +50,7 @@ export function guardedFetchLike(
       credentialHeaders: options.credentialHeaders,
       timeoutMs: options.timeoutMs,
       // The client aborts when it is closed or the call is cancelled: so does the upstream call.
-      signal: init?.signal ?? undefined,
+      signal: request.signal,
       stream: STREAMED_METHODS.has(rpcMethod(body)),
     });
     const content = response.stream
