@@ -16,7 +16,7 @@ import { composedApp } from "../tests/support/fixtures.ts";
 import { MemoryTenants } from "../tests/support/memory_tenants.ts";
 import { callTool, listTools, post } from "../tests/support/mcp_client.ts";
 import { DOCUMENTS } from "../tests/support/openapi_documents.ts";
-import { startRemoteMcp } from "../tests/support/remote_mcp.ts";
+import { type RemoteMcp, startRemoteMcp } from "../tests/support/remote_mcp.ts";
 import { percentile, round, table } from "./stats.ts";
 
 const { values } = parseArgs({
@@ -84,6 +84,42 @@ const ok = async (key: string, payload: unknown) => {
   }
 };
 
+const RELAY_CALLS = 5;
+
+/**
+ * One streamed call of the remote `paced` tool: the time from its last progress step leaving the
+ * server (same process, same clock) to that step reaching the caller's SSE stream.
+ */
+async function relayLag(prefix: string, upstream: RemoteMcp): Promise<number> {
+  const tag = crypto.randomUUID();
+  const res = await app.fetch(app.url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${attached.key}`,
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: `${prefix}paced`, arguments: { tag }, _meta: { progressToken: "bench" } },
+    }),
+  });
+  const decoder = new TextDecoder();
+  let text = "";
+  let lastStepAt: number | undefined;
+  for await (const chunk of res.body!) {
+    text += decoder.decode(chunk, { stream: true });
+    if (lastStepAt === undefined && text.includes(`${tag} step 3`)) lastStepAt = performance.now();
+  }
+  const sentAt = upstream.pacedFinished.get(tag);
+  if (lastStepAt === undefined || sentAt === undefined || !text.includes(`${tag} done`)) {
+    throw new Error(`unexpected answer: ${text.slice(0, 300)}`);
+  }
+  return lastStepAt - sentAt;
+}
+
 type Row = { id: string; what: string; baseline: string; values: number[]; ratios: number[] };
 const rows = new Map<string, Row>();
 const record = (id: string, what: string, baseline: string, ms: number, base: number) => {
@@ -115,6 +151,19 @@ for (let r = 0; r < ROUNDS; r++) {
   record("call", "tools/call echo (built-in)", "call", call, call);
   record("call-modern", "tools/call via remote, 2026-07-28 server", "call", callModern, call);
   record("call-legacy", "tools/call via remote, handshake-era server", "call", callLegacy, call);
+
+  // Live relay: how long a progress step takes from the remote server to the caller's stream,
+  // against the same round's forwarded call (a fresh connection each).
+  const relays = [
+    { id: "modern", prefix: "new_", era: "2026-07-28", upstream: modern, base: callModern },
+    { id: "legacy", prefix: "old_", era: "handshake-era", upstream: legacy, base: callLegacy },
+  ];
+  for (const { id, prefix, era, upstream, base } of relays) {
+    const lags: number[] = [];
+    for (let i = 0; i < RELAY_CALLS; i++) lags.push(await relayLag(prefix, upstream));
+    const what = `progress step relayed live, ${era} server`;
+    record(`relay-${id}`, what, `call-${id}`, percentile(lags, 50), base);
+  }
 
   // The importer on GitHub's document: read + $ref resolution, then planning 1,223 operations.
   const read0 = performance.now();

@@ -15,7 +15,17 @@ import { stack } from "../support/stack.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-const REMOTE_TOOLS = ["big", "crash", "echo", "note", "refuse", "sleep", "steps"];
+const REMOTE_TOOLS = [
+  "big",
+  "crash",
+  "echo",
+  "flood",
+  "note",
+  "paced",
+  "refuse",
+  "sleep",
+  "steps",
+];
 
 function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -148,6 +158,25 @@ Deno.test("upstream errors become isError results naming the source; secrets nev
     // The server quoted the credential back; it is replaced before the agent sees it.
     equal(refused.body.result.content[1].text, "quota exceeded for [redacted]");
     ok(!refused.text.includes(token));
+    // Notifications relayed from the server are redacted the same way.
+    const steps = await post(
+      a,
+      rpc("tools/call", { name: "up_steps", arguments: {}, _meta: { progressToken: "s" } }),
+      { key: t.key },
+    );
+    deepStrictEqual(
+      steps.messages.filter((m) => m.method === "notifications/progress")
+        .map((m) => m.params.message),
+      ["step 1 for [redacted]", "step 2 for [redacted]"],
+      steps.text,
+    );
+    const noted = await post(a, callTool("up_note", {}), { key: t.key });
+    deepStrictEqual(
+      noted.messages.filter((m) => m.method === "notifications/message").map((m) => m.params.data),
+      [{ text: "halfway there", auth: ["[redacted]"] }],
+      noted.text,
+    );
+    ok(!steps.text.includes(token) && !noted.text.includes(token));
     const crashed = await post(a, callTool("up_crash", {}), { key: t.key });
     equal(crashed.body.result.isError, true, crashed.text);
     match(crashed.body.result.content[0].text, /remote MCP server "up_"/);

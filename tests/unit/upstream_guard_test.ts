@@ -303,3 +303,148 @@ Deno.test("guarded fetch: a slow upstream times out, a large one is cut off whil
     await api.close();
   }
 });
+
+/**
+ * A local server whose answer comes a chunk at a time: each chunk waits for `send()` from the
+ * test; `cancelled` settles when the connection's reader gave up on the body.
+ */
+function startDrip() {
+  const queue: (string | null)[] = [];
+  let wake: () => void = () => {};
+  let markCancelled: () => void = () => {};
+  const cancelled = new Promise<void>((resolve) => (markCancelled = resolve));
+  const encoder = new TextEncoder();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+            const next = queue.shift()!;
+            if (next === null) controller.close();
+            else controller.enqueue(encoder.encode(next));
+          },
+          cancel() {
+            markCancelled();
+          },
+        }, { highWaterMark: 0 }),
+        { headers: { "content-type": "text/event-stream" } },
+      ),
+  );
+  const { port } = server.addr as Deno.NetAddr;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    hostPort: `127.0.0.1:${port}`,
+    /** Sends a chunk; null ends the body. */
+    send(chunk: string | null) {
+      queue.push(chunk);
+      wake();
+    },
+    cancelled,
+    close: () => {
+      queue.push(null);
+      wake();
+      return server.shutdown();
+    },
+  };
+}
+
+const decoder = new TextDecoder();
+
+Deno.test("guarded fetch (stream): the body is handed over chunk by chunk as the upstream sends it", async () => {
+  const drip = startDrip();
+  try {
+    drip.send("first ");
+    const res = await guard({ allow: [drip.hostPort] })(get(drip.url, { stream: true }));
+    equal(res.status, 200);
+    equal(res.body.byteLength, 0, "nothing buffered");
+    const reader = res.stream!.getReader();
+    // The upstream has sent one chunk and waits: the reader has it already.
+    equal(decoder.decode((await reader.read()).value), "first ");
+    drip.send("second");
+    equal(decoder.decode((await reader.read()).value), "second");
+    drip.send(null);
+    equal((await reader.read()).done, true);
+  } finally {
+    await drip.close();
+  }
+});
+
+Deno.test("guarded fetch (stream): the size cap is counted as bytes pass; past it the reader fails and the upstream is cancelled", async () => {
+  const drip = startDrip();
+  try {
+    drip.send("12345678");
+    const res = await guard({ allow: [drip.hostPort], max: 10 })(get(drip.url, { stream: true }));
+    const reader = res.stream!.getReader();
+    equal(decoder.decode((await reader.read()).value), "12345678", "under the cap: passed on");
+    drip.send("9abcdefg");
+    await refusedWith(reader.read(), "TOO_LARGE", /more than 10 bytes/);
+    await drip.cancelled;
+  } finally {
+    await drip.close();
+  }
+});
+
+Deno.test("guarded fetch (stream): the time limit runs until the last byte", async () => {
+  const drip = startDrip();
+  try {
+    drip.send("early");
+    const started = performance.now();
+    const res = await guard({ allow: [drip.hostPort], timeoutMs: 400 })(
+      get(drip.url, { stream: true }),
+    );
+    const reader = res.stream!.getReader();
+    equal(decoder.decode((await reader.read()).value), "early");
+    // Nothing more comes: the read fails at the limit, naming it.
+    await refusedWith(reader.read(), "TIMEOUT", /did not answer within 400 ms/);
+    ok(performance.now() - started < 3_000);
+    await drip.cancelled;
+  } finally {
+    await drip.close();
+  }
+});
+
+Deno.test("guarded fetch: the caller's signal ends the call with its own reason, before or during the body", async () => {
+  const drip = startDrip();
+  try {
+    const before = new AbortController();
+    before.abort(new Error("caller gave up"));
+    await rejects(
+      guard({ allow: [drip.hostPort] })(get(drip.url, { signal: before.signal })),
+      /caller gave up/,
+    );
+
+    drip.send("partial");
+    const during = new AbortController();
+    const res = await guard({ allow: [drip.hostPort] })(
+      get(drip.url, { stream: true, signal: during.signal }),
+    );
+    const reader = res.stream!.getReader();
+    equal(decoder.decode((await reader.read()).value), "partial");
+    during.abort(new Error("caller left"));
+    await rejects(reader.read(), /caller left/);
+    await drip.cancelled;
+  } finally {
+    await drip.close();
+  }
+});
+
+Deno.test("guarded fetch (stream): a body declared larger than the cap is refused before any of it is read", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response(new Uint8Array(60_000)),
+  );
+  const { port } = server.addr as Deno.NetAddr;
+  try {
+    await refusedWith(
+      guard({ allow: [`127.0.0.1:${port}`], max: 50_000 })(
+        get(`http://127.0.0.1:${port}/`, { stream: true }),
+      ),
+      "TOO_LARGE",
+      /more than 50000 bytes/,
+    );
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -3,7 +3,9 @@
  * address policy after resolving it, redirects are followed by hand (and checked again),
  * plain-HTTP connections are pinned to the address that was checked (the request goes to that
  * address with the name in the Host header, which works on the edge runtime's Deno 2.1.4 as on
- * current Deno), and the whole call is bounded in time and in response size.
+ * current Deno), and the whole call is bounded in time and in response size. A caller that asks
+ * for `stream` gets the body as it arrives (an MCP server's SSE answer), still bounded: the size
+ * is counted chunk by chunk and the time limit runs until the last byte.
  *
  * HTTPS connections are not pinned (Deno's fetch has no hook for it): fetch resolves the name
  * again, so a name whose DNS answer changes between the check and the connection could reach a
@@ -49,6 +51,13 @@ export interface UpstreamRequest {
   credentialHeaders?: readonly string[];
   /** A shorter bound than the policy's for this call. */
   timeoutMs?: number;
+  /** Ends the call early (the caller gave up); its reason is what the call fails with. */
+  signal?: AbortSignal;
+  /**
+   * Hand the body over as it arrives (`UpstreamResponse.stream`) instead of reading it first.
+   * The stream fails with an UpstreamError (TOO_LARGE, TIMEOUT) when a limit is passed mid-way.
+   */
+  stream?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -56,7 +65,10 @@ export interface UpstreamResponse {
   headers: Headers;
   /** The URL that answered, after redirects. */
   url: string;
+  /** The whole body; empty when the request asked for `stream`. */
   body: Uint8Array;
+  /** With `stream`: the body as it arrives. Read it to the end or cancel it. */
+  stream?: ReadableStream<Uint8Array>;
 }
 
 export type UpstreamErrorKind =
@@ -174,8 +186,19 @@ export function createGuardedFetch(policy: UpstreamPolicy): GuardedFetch {
 
   return async (request) => {
     const timeoutMs = Math.min(request.timeoutMs ?? policy.timeoutMs, policy.timeoutMs);
-    const signal = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
     const origin = request.url.origin;
+    /** What an abort means: the time limit, or the caller's own reason. */
+    const aborted = (err: unknown) => {
+      if (timeout.aborted) {
+        return new UpstreamError(
+          "TIMEOUT",
+          `The upstream ${origin} did not answer within ${timeoutMs} ms.`,
+        );
+      }
+      return request.signal?.aborted ? request.signal.reason : err;
+    };
     try {
       let url = new URL(request.url);
       let method = request.method.toUpperCase();
@@ -187,9 +210,25 @@ export function createGuardedFetch(policy: UpstreamPolicy): GuardedFetch {
       for (let hop = 0;; hop++) {
         const address = await checkDestination(url, signal);
         const { response, client } = await send(url, { method, headers, body }, address, signal);
+        let handedOver = false;
         try {
           const location = response.headers.get("location");
           if (!REDIRECTS.has(response.status) || location === null) {
+            if (request.stream) {
+              const stream = cappedStream(response, policy.maxResponseBytes, url, {
+                aborted,
+                signal,
+                done: () => client?.close(),
+              });
+              handedOver = true;
+              return {
+                status: response.status,
+                headers: response.headers,
+                url: url.href,
+                body: new Uint8Array(),
+                stream: await stream,
+              };
+            }
             return {
               status: response.status,
               headers: response.headers,
@@ -216,17 +255,12 @@ export function createGuardedFetch(policy: UpstreamPolicy): GuardedFetch {
           }
           url = next;
         } finally {
-          client?.close();
+          if (!handedOver) client?.close();
         }
       }
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
-      if (signal.aborted) {
-        throw new UpstreamError(
-          "TIMEOUT",
-          `The upstream ${origin} did not answer within ${timeoutMs} ms.`,
-        );
-      }
+      if (signal.aborted) throw aborted(err);
       throw err;
     }
   };
@@ -247,18 +281,81 @@ function refused(what: string): UpstreamError {
   );
 }
 
-/** Reads the body, giving up as soon as it passes `max` bytes. */
-async function readCapped(response: Response, max: number, url: URL): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new UpstreamError(
-      "TOO_LARGE",
-      `The upstream ${url.origin} answered with more than ${max} bytes; refusing the response.`,
-    );
+function tooLarge(url: URL, max: number): UpstreamError {
+  return new UpstreamError(
+    "TOO_LARGE",
+    `The upstream ${url.origin} answered with more than ${max} bytes; refusing the response.`,
+  );
+}
+
+/** Refuses a body whose declared length is already past the cap, before reading any of it. */
+async function refuseDeclaredTooLarge(response: Response, max: number, url: URL): Promise<void> {
   const declared = Number(response.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > max) {
     await response.body?.cancel();
-    throw tooLarge();
+    throw tooLarge(url, max);
   }
+}
+
+/**
+ * The body passed on chunk by chunk as the reader pulls, failing (and cancelling the upstream)
+ * as soon as it passes `max` bytes or the call's time is up. `done` runs once, however it ends.
+ */
+async function cappedStream(
+  response: Response,
+  max: number,
+  url: URL,
+  ends: { aborted: (err: unknown) => unknown; signal: AbortSignal; done: () => void },
+): Promise<ReadableStream<Uint8Array>> {
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    ends.done();
+  };
+  try {
+    await refuseDeclaredTooLarge(response, max, url);
+  } catch (err) {
+    finish();
+    throw err;
+  }
+  if (!response.body) {
+    finish();
+    return new ReadableStream({ start: (controller) => controller.close() });
+  }
+  const reader = response.body.getReader();
+  let total = 0;
+  const fail = async (controller: ReadableStreamDefaultController<Uint8Array>, err: unknown) => {
+    await reader.cancel().catch(() => {});
+    finish();
+    controller.error(err);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        return await fail(controller, ends.signal.aborted ? ends.aborted(err) : err);
+      }
+      if (chunk.done) {
+        finish();
+        return controller.close();
+      }
+      total += chunk.value.byteLength;
+      if (total > max) return await fail(controller, tooLarge(url, max));
+      controller.enqueue(chunk.value);
+    },
+    async cancel(reason) {
+      await reader.cancel(reason).catch(() => {});
+      finish();
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Reads the body, giving up as soon as it passes `max` bytes. */
+async function readCapped(response: Response, max: number, url: URL): Promise<Uint8Array> {
+  await refuseDeclaredTooLarge(response, max, url);
   if (!response.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -269,7 +366,7 @@ async function readCapped(response: Response, max: number, url: URL): Promise<Ui
     total += value.byteLength;
     if (total > max) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooLarge(url, max);
     }
     chunks.push(value);
   }

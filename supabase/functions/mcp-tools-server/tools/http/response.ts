@@ -33,6 +33,16 @@ export const MAX_JSON_DEPTH = 64;
 
 class TooDeep extends Error {}
 
+/** `value` with every string in it redacted; undefined when it is too deep to walk. */
+export function redactedJson(value: unknown, redact: Redact): unknown {
+  try {
+    return redactValue(value, redact);
+  } catch (err) {
+    if (err instanceof TooDeep || err instanceof RangeError) return undefined;
+    throw err;
+  }
+}
+
 function redactValue(value: unknown, redact: Redact, depth = 0): unknown {
   if (typeof value === "string") return redact(value);
   if (value === null || typeof value !== "object") return value;

@@ -21,7 +21,7 @@ import {
   type ToolResult,
   type ToolServices,
 } from "../contract.ts";
-import { redactor } from "../http/response.ts";
+import { redactedJson, redactor } from "../http/response.ts";
 import { connectRemote, guardedFetchLike } from "./client.ts";
 
 export const REMOTE_FAMILY = "remote";
@@ -184,43 +184,60 @@ export class RemoteTools {
     call: ToolCallContext,
   ): Promise<ToolResult> {
     const source = `remote MCP server "${server.prefix}" (${hostOf(server.url)})`;
-    return await this.#withClient(call.tenant, server, undefined, async (client, redact) => {
-      client.setNotificationHandler("notifications/message", (notification) => {
-        const { level, data } = notification.params;
-        if (isLogLevel(level)) void call.log(level, data);
-      });
-      try {
-        const answer = await client.callTool({ name: remoteName, arguments: args }, {
-          onprogress: (update) =>
-            void call.progress({
-              progress: update.progress,
-              total: update.total,
-              message: update.message,
-            }),
-          signal: call.signal,
-        }) as unknown as ToolResult;
-        // Only the result itself: the upstream's _meta (its server info, caching) is not ours.
-        // A remote server may quote the credential back; text never carries it on.
-        const result: ToolResult = {
-          content: (answer.content ?? []).map((block) =>
-            block.type === "text" ? { ...block, text: redact(block.text) } : block
-          ),
-        };
-        if (answer.structuredContent) result.structuredContent = answer.structuredContent;
-        if (answer.isError) result.isError = true;
-        if (!result.isError) return result;
-        // The agent must know which source failed: the first text says so.
-        return {
-          ...result,
-          content: [
-            { type: "text", text: `The ${source} answered with an error:` },
-            ...result.content,
-          ],
-        };
-      } catch (err) {
-        throw new ToolError(redact(`The ${source} failed: ${describe(err)}`));
-      }
-    }, source);
+    return await this.#withClient(
+      call.tenant,
+      server,
+      undefined,
+      async (client, redact, failed) => {
+        // Relayed as they arrive, on this caller's own stream: log lines at the caller's level,
+        // progress under the caller's token (the client maps the upstream's own token back).
+        client.setNotificationHandler("notifications/message", (notification) => {
+          const { level, data } = notification.params;
+          // A log line may quote the credential back, as results may.
+          const clean = redactedJson(data, redact) ?? "[log data nested too deeply to relay]";
+          if (isLogLevel(level)) void call.log(level, clean);
+        });
+        let lastProgress = -Infinity;
+        try {
+          const answer = await client.callTool({ name: remoteName, arguments: args }, {
+            onprogress: (update) => {
+              // Progress must increase (the spec's MUST); an upstream that goes back is not echoed.
+              if (!(update.progress > lastProgress)) return;
+              lastProgress = update.progress;
+              void call.progress({
+                progress: update.progress,
+                total: update.total,
+                message: update.message === undefined ? undefined : redact(update.message),
+              });
+            },
+            signal: AbortSignal.any([call.signal, failed]),
+          }) as unknown as ToolResult;
+          // Only the result itself: the upstream's _meta (its server info, caching) is not ours.
+          // A remote server may quote the credential back; text never carries it on.
+          const result: ToolResult = {
+            content: (answer.content ?? []).map((block) =>
+              block.type === "text" ? { ...block, text: redact(block.text) } : block
+            ),
+          };
+          if (answer.structuredContent) result.structuredContent = answer.structuredContent;
+          if (answer.isError) result.isError = true;
+          if (!result.isError) return result;
+          // The agent must know which source failed: the first text says so.
+          return {
+            ...result,
+            content: [
+              { type: "text", text: `The ${source} answered with an error:` },
+              ...result.content,
+            ],
+          };
+        } catch (err) {
+          // A stream cut mid-way (size cap, time limit) says so itself, not as a cancelled request.
+          const cause = failed.aborted ? failed.reason : err;
+          throw new ToolError(redact(`The ${source} failed: ${describe(cause)}`));
+        }
+      },
+      source,
+    );
   }
 
   /** A connected client with the tenant's credential; closed afterwards. */
@@ -231,6 +248,8 @@ export class RemoteTools {
     use: (
       client: Awaited<ReturnType<typeof connectRemote>>,
       redact: (s: string) => string,
+      /** Aborted, with the reason, when a streamed answer fails mid-way. */
+      failed: AbortSignal,
     ) => Promise<T>,
     source?: string,
   ): Promise<T> {
@@ -257,9 +276,11 @@ export class RemoteTools {
       secretValues.push(value, encodeURIComponent(value), headers.authorization);
     }
     const redact = redactor(secretValues);
+    const failure = new AbortController();
     const fetch = guardedFetchLike(this.options.services.upstreamFetch, {
       credentialHeaders: server.secret ? ["authorization"] : [],
       timeoutMs,
+      onStreamFailure: (err) => failure.abort(err),
     });
     let client;
     try {
@@ -271,7 +292,7 @@ export class RemoteTools {
       throw source ? new ToolError(redact(`The ${message}`)) : new Error(redact(message));
     }
     try {
-      return await use(client, redact);
+      return await use(client, redact, failure.signal);
     } catch (err) {
       // Whatever the remote server said may quote the credential back.
       if (err instanceof ToolError) throw err;
