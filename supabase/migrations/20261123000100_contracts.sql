@@ -153,7 +153,7 @@ language sql immutable parallel safe set search_path = '' as $$ select $json${"t
 comment on function private.input_schema_keywords() is 'Keywords an HTTP tool''s input_schema may use, each with how its value is checked (INPUT_SCHEMA_KEYWORDS in tools/http/input_schema.ts).';
 
 create or replace function private.input_schema_limits() returns jsonb
-language sql immutable parallel safe set search_path = '' as $$ select $json${"depth":6,"branches":20,"schemas":500,"enumValues":200,"patternChars":500,"types":["string","number","integer","boolean","object","array","null"],"bound_pairs":[["minLength","maxLength"],["minItems","maxItems"],["minimum","maximum"]]}$json$::jsonb $$;
+language sql immutable parallel safe set search_path = '' as $$ select $json${"depth":6,"branches":32,"schemas":500,"enumValues":200,"patternChars":500,"types":["string","number","integer","boolean","object","array","null"],"bound_pairs":[["minLength","maxLength"],["minItems","maxItems"],["minimum","maximum"]]}$json$::jsonb $$;
 comment on function private.input_schema_limits() is 'Limits of an HTTP tool''s input_schema: nesting, anyOf/oneOf choices, schema count, enum size, pattern length; the JSON Schema types; bounds that must not cross (tools/http/input_schema.ts).';
 
 create or replace function private.unsupported_regex_pattern() returns text

@@ -299,8 +299,8 @@ const strings = (n: number) => Array.from({ length: n }, () => ({ type: "string"
 
 /** [what, input schema of q]: refused by both sides with the same messages. */
 const CHOICES_REFUSED: [string, unknown][] = [
-  ["too many choices", { anyOf: strings(21) }],
-  ["too many oneOf choices", { oneOf: strings(25) }],
+  ["too many choices", { anyOf: strings(33) }],
+  ["too many oneOf choices", { oneOf: strings(40) }],
   ["too deep", deep(7)],
   ["empty", { oneOf: [] }],
   ["not a list", { anyOf: "string" }],
@@ -311,7 +311,7 @@ const CHOICES_REFUSED: [string, unknown][] = [
   ["choices past the schema count", {
     type: "object",
     properties: Object.fromEntries(
-      Array.from({ length: 26 }, (_, i) => [`p${i}`, { anyOf: strings(20) }]),
+      Array.from({ length: 16 }, (_, i) => [`p${i}`, { anyOf: strings(32) }]),
     ),
   }],
 ];
@@ -319,7 +319,7 @@ const CHOICES_REFUSED: [string, unknown][] = [
 /** Accepted by both sides. */
 const CHOICES_ACCEPTED: [string, unknown][] = [
   ["anyOf", { anyOf: [{ type: "string" }, { type: "integer" }] }],
-  ["oneOf of 20", { oneOf: strings(20) }],
+  ["oneOf of 32", { oneOf: strings(32) }],
   ["nested to the limit", deep(5)],
   ["choices with patterns", { anyOf: [{ type: "string", pattern: "^[a-z]+$" }, { const: 1 }] }],
   ["object choices", {

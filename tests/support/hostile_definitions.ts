@@ -43,8 +43,8 @@ export const HOSTILE_DEFINITIONS: [string, unknown][] = [
   ["$ref", withArgument({ $ref: "#/definitions/x" })],
   ["$defs and $ref", withArgument({ type: "string" }, { $defs: { x: { type: "string" } } })],
   ["allOf", withArgument({ allOf: [{ type: "string" }, { type: "number" }] })],
-  ["anyOf with too many choices", withArgument({ anyOf: branches(21) })],
-  ["oneOf with too many choices", withArgument({ oneOf: branches(21) })],
+  ["anyOf with too many choices", withArgument({ anyOf: branches(33) })],
+  ["oneOf with too many choices", withArgument({ oneOf: branches(33) })],
   ["anyOf nested too deep", withArgument(nestedChoices("anyOf", 6))],
   ["oneOf nested too deep", withArgument(nestedChoices("oneOf", 6))],
   ["empty anyOf", withArgument({ anyOf: [] })],
@@ -59,7 +59,7 @@ export const HOSTILE_DEFINITIONS: [string, unknown][] = [
     withArgument({
       type: "object",
       properties: Object.fromEntries(
-        Array.from({ length: 30 }, (_, i) => [`p${i}`, { anyOf: branches(20) }]),
+        Array.from({ length: 20 }, (_, i) => [`p${i}`, { anyOf: branches(32) }]),
       ),
     }),
   ],
@@ -115,8 +115,8 @@ export const USABLE_DEFINITIONS: [string, unknown][] = [
     }),
   ],
   ["type list", withArgument({ type: ["string", "null"], description: "text or null" })],
-  ["anyOf of 20", withArgument({ anyOf: branches(20) })],
-  ["oneOf of 20", withArgument({ oneOf: branches(20) })],
+  ["anyOf of 32", withArgument({ anyOf: branches(32) })],
+  ["oneOf of 32", withArgument({ oneOf: branches(32) })],
   ["choices nested to the limit", withArgument(nestedChoices("anyOf", 5))],
   [
     "object choices with patterns",

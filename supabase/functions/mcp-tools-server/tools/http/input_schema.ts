@@ -55,7 +55,7 @@ export const INPUT_SCHEMA_LIMITS = {
   /** Nesting of schemas inside `properties`, `items`, `additionalProperties` or a branch. */
   depth: 6,
   /** Branches of one `anyOf` or `oneOf`: each is validated on every call, so they are bounded. */
-  branches: 20,
+  branches: 32,
   /** Schemas in all (the top one included). */
   schemas: 500,
   /** Values of one `enum`. */
