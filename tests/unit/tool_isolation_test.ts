@@ -132,6 +132,48 @@ Deno.test("tool isolation: anyOf / oneOf choices are checked on every call, patt
   equal(optional.safeParse({ q: true }).success, false);
 });
 
+Deno.test("tool isolation: keywords of one kind of value apply where type is absent or a list", () => {
+  // OpenAPI documents often leave `type` out of object choices: `required` still applies.
+  const { input } = parseHttpDefinition(
+    "t",
+    withArgument({
+      anyOf: [
+        { properties: { cvc: { type: "integer" } }, required: ["cvc"] },
+        { type: "object", properties: { iban: { type: "string" } }, required: ["iban"] },
+      ],
+    }),
+  );
+  equal(input.safeParse({ q: { cvc: 123 } }).success, true);
+  equal(input.safeParse({ q: { cvc: "123" } }).success, false);
+  equal(input.safeParse({ q: { name: "x" } }).success, false);
+  // JSON Schema: object keywords say nothing about a value that is not an object.
+  equal(input.safeParse({ q: "text" }).success, true);
+
+  const nullable = parseHttpDefinition(
+    "t",
+    withArgument({
+      type: ["object", "null"],
+      properties: { a: { type: "string", pattern: "^[a-z]+$" } },
+      required: ["a"],
+    }),
+  ).input;
+  equal(nullable.safeParse({ q: null }).success, true);
+  equal(nullable.safeParse({ q: { a: "abc" } }).success, true);
+  const missing = nullable.safeParse({ q: {} });
+  equal(missing.success, false);
+  const wrong = nullable.safeParse({ q: { a: "ABC" } });
+  equal(wrong.success, false);
+  deepStrictEqual(wrong.error!.issues.map((i) => i.path.join(".")), ["q.a"]);
+  const bounded = parseHttpDefinition(
+    "t",
+    withArgument({ type: ["string", "integer"], minLength: 2, minimum: 10 }),
+  ).input;
+  deepStrictEqual(
+    ["ab", "a", 10, 9].map((q) => bounded.safeParse({ q }).success),
+    [true, false, true, false],
+  );
+});
+
 const httpRow = (name: string, definition: unknown) => ({
   name,
   family: "http",

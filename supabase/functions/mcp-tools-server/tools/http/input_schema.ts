@@ -218,11 +218,13 @@ function keywordProblem(kind: KeywordKind, value: unknown): string | null {
 }
 
 /**
- * Validates arguments against a usable input_schema. zod (z.fromJSONSchema) checks everything but
- * patterns and choices, which are taken out of the copy it sees and checked where they apply:
- * patterns with RE2JS, so matching time stays linear in the argument's length; each `anyOf` /
- * `oneOf` branch with its own validator built the same way, so a pattern inside a branch is
- * matched with RE2JS too and only when that branch is tried.
+ * Validates arguments against a usable input_schema. zod (z.fromJSONSchema) checks what it checks
+ * soundly; the rest is taken out of the copy it sees and checked where it applies:
+ * - patterns, with RE2JS, so matching time stays linear in the argument's length;
+ * - each `anyOf` / `oneOf` choice, with its own validator built the same way;
+ * - keywords of one kind of value (`required`, `minLength`, `items`, …) in a schema whose `type`
+ *   is absent or a list: z.fromJSONSchema ignores them there, while JSON Schema applies them to
+ *   every value of that kind (OpenAPI's untyped object choices rely on it).
  */
 export function compileInputSchema(schema: Record<string, unknown>): z.ZodType {
   const checks: AnchoredCheck[] = [];
@@ -232,58 +234,109 @@ export function compileInputSchema(schema: Record<string, unknown>): z.ZodType {
   return base.superRefine((value, ctx) => {
     for (const { path, check } of checks) {
       for (const [at, found] of valuesAt(value, path, [])) {
-        const message = check(found);
-        if (message) ctx.addIssue({ code: "custom", path: at, message });
+        for (const issue of check(found)) {
+          ctx.addIssue({ code: "custom", path: [...at, ...issue.path], message: issue.message });
+        }
       }
     }
   });
 }
 
+type Issue = { path: PropertyKey[]; message: string };
+
 /** A rule zod can't be trusted with, and where in the value it applies. */
 interface AnchoredCheck {
   path: string[];
-  /** Why the value found there fails, or null. */
-  check: (value: unknown) => string | null;
+  /** Why the value found there fails; empty when it doesn't. */
+  check: (value: unknown) => Issue[];
 }
 
 function patternCheck(source: string): AnchoredCheck["check"] {
   const matcher = RE2JS.compile(source);
   return (value) =>
     typeof value !== "string" || matcher.matcher(value).find()
-      ? null
-      : `must match the pattern ${source}`;
+      ? []
+      : [{ path: [], message: `must match the pattern ${source}` }];
 }
 
-/** `anyOf`: at least one branch accepts the value; `oneOf`: exactly one does. */
-function choiceCheck(keyword: "anyOf" | "oneOf", branches: unknown[]): AnchoredCheck["check"] {
-  const validators = branches.map((branch) =>
-    compileInputSchema(branch as Record<string, unknown>)
-  );
+/** `anyOf`: at least one choice accepts the value; `oneOf`: exactly one does. */
+function choiceCheck(keyword: "anyOf" | "oneOf", choices: unknown[]): AnchoredCheck["check"] {
+  const validators = choices.map((choice) => compileInputSchema(choice as Record<string, unknown>));
   return (value) => {
     const results = validators.map((validator) => validator.safeParse(value));
     const passed = results.flatMap((result, i) => result.success ? [i + 1] : []);
-    if (passed.length === 1 || (keyword === "anyOf" && passed.length > 1)) return null;
+    if (passed.length === 1 || (keyword === "anyOf" && passed.length > 1)) return [];
     if (passed.length > 1) {
-      return `matches choices ${passed.join(" and ")} of ${keyword}, which allows exactly one`;
+      const message = `matches choices ${
+        passed.join(" and ")
+      } of ${keyword}, which allows exactly one`;
+      return [{ path: [], message }];
     }
     const why = results.map((result, i) => {
       const issue = result.error?.issues[0];
       const at = issue?.path.length ? `${issue.path.join(".")}: ` : "";
       return `choice ${i + 1}: ${at}${issue?.message ?? "no match"}`;
     });
-    return `must match ${keyword === "oneOf" ? "exactly one" : "at least one"} of the ` +
+    const message = `must match ${keyword === "oneOf" ? "exactly one" : "at least one"} of the ` +
       `${validators.length} choices (${keyword}); ${why.join("; ")}`;
+    return [{ path: [], message }];
+  };
+}
+
+/** Keywords that apply to one kind of value only, by the `type` that kind has. */
+const KIND_KEYWORDS = {
+  object: ["properties", "required", "additionalProperties"],
+  array: ["items", "minItems", "maxItems"],
+  string: ["minLength", "maxLength"],
+  number: ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"],
+} as const;
+
+const IS_KIND: Record<keyof typeof KIND_KEYWORDS, (value: unknown) => boolean> = {
+  object: isObject,
+  array: Array.isArray,
+  string: (value) => typeof value === "string",
+  number: (value) => typeof value === "number",
+};
+
+/** The keywords of one kind, applied to values of that kind only (others pass). */
+function kindCheck(
+  kind: keyof typeof KIND_KEYWORDS,
+  keywords: Record<string, unknown>,
+): AnchoredCheck["check"] {
+  const validator = compileInputSchema({ ...keywords, type: kind });
+  return (value) => {
+    if (!IS_KIND[kind](value)) return [];
+    const result = validator.safeParse(value);
+    return result.success
+      ? []
+      : result.error.issues.map(({ path, message }) => ({ path, message }));
   };
 }
 
 /**
- * A copy without `pattern`, `anyOf` and `oneOf`; each is recorded as a check with where in the
- * value it applies.
+ * A copy for z.fromJSONSchema without patterns, choices, and (where `type` is absent or a list)
+ * keywords of one kind of value; each is recorded as a check with where in the value it applies.
  */
 function strip(node: unknown, path: string[], out: AnchoredCheck[]): unknown {
   if (!isObject(node)) return node;
+  let rest = node;
+  if (typeof node.type !== "string") {
+    rest = { ...node };
+    for (const [kind, keys] of Object.entries(KIND_KEYWORDS)) {
+      const keywords: Record<string, unknown> = {};
+      for (const key of keys) {
+        if (key in rest) {
+          keywords[key] = rest[key];
+          delete rest[key];
+        }
+      }
+      if (Object.keys(keywords).length > 0) {
+        out.push({ path, check: kindCheck(kind as keyof typeof KIND_KEYWORDS, keywords) });
+      }
+    }
+  }
   const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) {
+  for (const [key, value] of Object.entries(rest)) {
     if (key === "pattern" && typeof value === "string") {
       out.push({ path, check: patternCheck(value) });
     } else if ((key === "anyOf" || key === "oneOf") && Array.isArray(value)) {
@@ -296,7 +349,7 @@ function strip(node: unknown, path: string[], out: AnchoredCheck[]): unknown {
       copy.items = strip(value, [...path, "[]"], out);
     } else if (key === "additionalProperties") {
       // "{}" = every property but the declared ones, listed after it.
-      const declared = isObject(node.properties) ? Object.keys(node.properties) : [];
+      const declared = isObject(rest.properties) ? Object.keys(rest.properties) : [];
       copy.additionalProperties = strip(value, [...path, "{}", ...declared, "{/}"], out);
     } else {
       copy[key] = value;
