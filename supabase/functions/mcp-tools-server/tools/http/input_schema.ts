@@ -262,8 +262,16 @@ function patternCheck(source: string): AnchoredCheck["check"] {
 /** `anyOf`: at least one choice accepts the value; `oneOf`: exactly one does. */
 function choiceCheck(keyword: "anyOf" | "oneOf", choices: unknown[]): AnchoredCheck["check"] {
   const validators = choices.map((choice) => compileInputSchema(choice as Record<string, unknown>));
+  const types = choices.map((choice) => (choice as Record<string, unknown>).type);
   return (value) => {
-    const results = validators.map((validator) => validator.safeParse(value));
+    // A choice whose `type` the value doesn't have is ruled out without building a zod error.
+    const kind = jsonType(value);
+    const results = validators.map((validator, i) =>
+      typeAdmits(types[i], kind) ? validator.safeParse(value) : {
+        success: false as const,
+        error: { issues: [{ path: [], message: `expected ${[types[i]].flat().join(" or ")}` }] },
+      }
+    );
     const passed = results.flatMap((result, i) => result.success ? [i + 1] : []);
     if (passed.length === 1 || (keyword === "anyOf" && passed.length > 1)) return [];
     if (passed.length > 1) {
@@ -281,6 +289,21 @@ function choiceCheck(keyword: "anyOf" | "oneOf", choices: unknown[]): AnchoredCh
       `${validators.length} choices (${keyword}); ${why.join("; ")}`;
     return [{ path: [], message }];
   };
+}
+
+/** The JSON Schema type of a JSON value ("integer" for whole numbers). */
+function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value;
+}
+
+/** Whether a schema's `type` (absent, one, or a list) admits a value of this JSON type. */
+function typeAdmits(type: unknown, kind: string): boolean {
+  if (type === undefined) return true;
+  const types = Array.isArray(type) ? type : [type];
+  return types.includes(kind) || (kind === "integer" && types.includes("number"));
 }
 
 /** Keywords that apply to one kind of value only, by the `type` that kind has. */
