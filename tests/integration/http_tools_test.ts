@@ -109,14 +109,19 @@ async function withApis(fn: (a: FakeApi, b: FakeApi) => Promise<void>) {
   }
 }
 
+/** Tenant "acme" with every tool and its bearer secret set, and an app allowed to reach the API. */
+async function acme(api: FakeApi) {
+  const tenant = await httpTenant(
+    ALL,
+    upstreamConfig(api, "acme", { type: "bearer", secret: "api_token" }),
+  );
+  await setSecret(tenant.slug, "api_token", SECRET_A);
+  return { tenant, app: inProcessApp({ config: { upstreamAllowHosts: [api.hostPort] } }) };
+}
+
 Deno.test("an HTTP tool calls the tenant's API: path, query, body, headers and credentials", async () => {
   await withApis(async (api) => {
-    const tenant = await httpTenant(
-      ALL,
-      upstreamConfig(api, "acme", { type: "bearer", secret: "api_token" }),
-    );
-    await setSecret(tenant.slug, "api_token", SECRET_A);
-    const app = inProcessApp({ config: { upstreamAllowHosts: [api.hostPort] } });
+    const { tenant, app } = await acme(api);
 
     const got = await post(
       app,
@@ -166,12 +171,7 @@ Deno.test("an HTTP tool calls the tenant's API: path, query, body, headers and c
 
 Deno.test("a HEAD tool answers with the status and the headers that describe the resource", async () => {
   await withApis(async (api) => {
-    const tenant = await httpTenant(
-      ALL,
-      upstreamConfig(api, "acme", { type: "bearer", secret: "api_token" }),
-    );
-    await setSecret(tenant.slug, "api_token", SECRET_A);
-    const app = inProcessApp({ config: { upstreamAllowHosts: [api.hostPort] } });
+    const { tenant, app } = await acme(api);
 
     const got = await post(app, callTool(tools.head, { arg: "report.pdf" }), { key: tenant.key });
     const result = got.body.result;
