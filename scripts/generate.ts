@@ -94,6 +94,26 @@ export function httpDefinitionJsonSchema(): Record<string, unknown> {
   return schema;
 }
 
+/** Where private.input_schema_problems walks an input_schema by the generated keyword table. */
+const INPUT_SCHEMA_WALK_FILE = "supabase/migrations/20261123050000_http_tools.sql";
+
+/**
+ * Refuses a keyword kind the database's walk (private.input_schema_problems) has no branch for:
+ * the database would refuse every schema using it, while the function accepted them.
+ */
+export function assertKindsWalked(walkSql: string): void {
+  const body = /function private\.input_schema_problems\b[\s\S]*?\nend \$\$;/.exec(walkSql)?.[0];
+  if (!body) throw new Error(`${INPUT_SCHEMA_WALK_FILE} has no private.input_schema_problems`);
+  const walked = new Set([...body.matchAll(/when '(\w+)' then/g)].map((m) => m[1]));
+  const missing = [...new Set(Object.values(INPUT_SCHEMA_KEYWORDS))].filter((k) => !walked.has(k));
+  if (missing.length > 0) {
+    throw new Error(
+      `private.input_schema_problems (${INPUT_SCHEMA_WALK_FILE}) does not check the keyword ` +
+        `kind(s) ${missing.join(", ")} of INPUT_SCHEMA_KEYWORDS; extend it first`,
+    );
+  }
+}
+
 function constant(name: string, type: string, value: string, comment: string): string {
   return `create or replace function private.${name}() returns ${type}
 language sql immutable parallel safe set search_path = '' as $$ select ${value} $$;
@@ -106,6 +126,7 @@ function header(sources: string[]): string {
 }
 
 export function contractsSql(): string {
+  assertKindsWalked(Deno.readTextFileSync(join(ROOT, INPUT_SCHEMA_WALK_FILE)));
   const source = `${FUNCTION_DIR}/tools/http/definition.ts`;
   const inputSource = `${FUNCTION_DIR}/tools/http/input_schema.ts`;
   const json = (value: unknown) => `${dollarQuoted(JSON.stringify(value))}::jsonb`;
@@ -167,7 +188,7 @@ ${
       "input_schema_limits",
       "jsonb",
       json({ ...INPUT_SCHEMA_LIMITS, types: JSON_SCHEMA_TYPES, bound_pairs: BOUND_PAIRS }),
-      "Limits of an HTTP tool's input_schema: nesting, schema count, enum size, pattern length; the JSON Schema types; bounds that must not cross (tools/http/input_schema.ts).",
+      "Limits of an HTTP tool's input_schema: nesting, anyOf/oneOf choices, schema count, enum size, pattern length; the JSON Schema types; bounds that must not cross (tools/http/input_schema.ts).",
     )
   }
 ${

@@ -15,7 +15,7 @@ import { isObject, objectShape, toJsonSchema } from "./openapi_schema.ts";
 type Json = Record<string, unknown>;
 
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
-const SENT = new Set(["get", "post", "put", "patch", "delete"]);
+const SENT = new Set(["get", "head", "post", "put", "patch", "delete"]);
 const TOOL_NAME = /^[a-z][a-z0-9_]{1,63}$/;
 const MAX_DESCRIPTION = 2000;
 
@@ -106,7 +106,7 @@ export function planImport(doc: Json, options: ImportOptions = {}): ImportPlan {
       try {
         if (!SENT.has(method)) {
           throw new Unrepresentable(
-            `${method.toUpperCase()} is not sent by http tools (GET, POST, PUT, PATCH, DELETE only)`,
+            `${method.toUpperCase()} is not sent by http tools (GET, HEAD, POST, PUT, PATCH, DELETE only)`,
           );
         }
         const notes: string[] = [];
@@ -269,8 +269,8 @@ function operationDefinition(
       if (bodyRequired) throw new Unrepresentable(`request body: ${reason}`);
       notes.push(`optional request body left out: ${reason}`);
     };
-    if (method === "get") {
-      skipBody("a GET request can't carry a body");
+    if (method === "get" || method === "head") {
+      skipBody(`a ${method.toUpperCase()} request can't carry a body`);
     } else if (!jsonType) {
       skipBody(
         `${Object.keys(content).join(", ") || "no media type"} (only JSON bodies are sent)`,
@@ -318,8 +318,9 @@ function operationDefinition(
   if (query.length) definition.query = query;
   if (body.length) definition.body = body;
   if (Object.keys(headers).length) definition.headers = headers;
-  definition.response = { type: responseType(op.responses) };
-  if (method === "get") definition.annotations = { readOnlyHint: true };
+  // A HEAD answer is its status and headers whatever the document says its body would be.
+  definition.response = { type: method === "head" ? "auto" : responseType(op.responses) };
+  if (method === "get" || method === "head") definition.annotations = { readOnlyHint: true };
   if (method === "delete") definition.annotations = { destructiveHint: true, idempotentHint: true };
   if (method === "put") definition.annotations = { idempotentHint: true };
   return definition;

@@ -26,6 +26,7 @@ language sql immutable parallel safe set search_path = '' as $$ select $json${
       "type": "string",
       "enum": [
         "GET",
+        "HEAD",
         "POST",
         "PUT",
         "PATCH",
@@ -148,12 +149,12 @@ language sql immutable parallel safe set search_path = '' as $$ select $json${
 comment on function private.http_definition_schema() is 'JSON Schema of tool_catalog.definition for family http (HttpDefinitionSchema in tools/http/definition.ts).';
 
 create or replace function private.input_schema_keywords() returns jsonb
-language sql immutable parallel safe set search_path = '' as $$ select $json${"type":"types","title":"text","description":"text","format":"text","default":"any","const":"any","examples":"any","enum":"enum","minLength":"count","maxLength":"count","minItems":"count","maxItems":"count","minimum":"number","maximum":"number","exclusiveMinimum":"number","exclusiveMaximum":"number","multipleOf":"positive","pattern":"pattern","properties":"properties","required":"required","additionalProperties":"schema_or_boolean","items":"schema"}$json$::jsonb $$;
+language sql immutable parallel safe set search_path = '' as $$ select $json${"type":"types","title":"text","description":"text","format":"text","default":"any","const":"any","examples":"any","enum":"enum","minLength":"count","maxLength":"count","minItems":"count","maxItems":"count","minimum":"number","maximum":"number","exclusiveMinimum":"number","exclusiveMaximum":"number","multipleOf":"positive","pattern":"pattern","properties":"properties","required":"required","additionalProperties":"schema_or_boolean","items":"schema","anyOf":"schemas","oneOf":"schemas"}$json$::jsonb $$;
 comment on function private.input_schema_keywords() is 'Keywords an HTTP tool''s input_schema may use, each with how its value is checked (INPUT_SCHEMA_KEYWORDS in tools/http/input_schema.ts).';
 
 create or replace function private.input_schema_limits() returns jsonb
-language sql immutable parallel safe set search_path = '' as $$ select $json${"depth":6,"schemas":500,"enumValues":200,"patternChars":500,"types":["string","number","integer","boolean","object","array","null"],"bound_pairs":[["minLength","maxLength"],["minItems","maxItems"],["minimum","maximum"]]}$json$::jsonb $$;
-comment on function private.input_schema_limits() is 'Limits of an HTTP tool''s input_schema: nesting, schema count, enum size, pattern length; the JSON Schema types; bounds that must not cross (tools/http/input_schema.ts).';
+language sql immutable parallel safe set search_path = '' as $$ select $json${"depth":6,"branches":32,"schemas":500,"enumValues":200,"patternChars":500,"types":["string","number","integer","boolean","object","array","null"],"bound_pairs":[["minLength","maxLength"],["minItems","maxItems"],["minimum","maximum"]]}$json$::jsonb $$;
+comment on function private.input_schema_limits() is 'Limits of an HTTP tool''s input_schema: nesting, anyOf/oneOf choices, schema count, enum size, pattern length; the JSON Schema types; bounds that must not cross (tools/http/input_schema.ts).';
 
 create or replace function private.unsupported_regex_pattern() returns text
 language sql immutable parallel safe set search_path = '' as $$ select '\\[1-9]|\\k<|\(\?<?[=!]' $$;

@@ -111,6 +111,7 @@ begin
         end
       when 'text' then
         case when jsonb_typeof(v_val) <> 'string' then 'must be text' end
+      when 'any' then null
       when 'enum' then
         case
           when jsonb_typeof(v_val) <> 'array' then 'must be a list of values'
@@ -142,6 +143,17 @@ begin
       when 'schema_or_boolean' then
         case when jsonb_typeof(v_val) not in ('object', 'boolean')
           then 'must be true, false or a JSON Schema object' end
+      when 'schemas' then
+        case
+          when jsonb_typeof(v_val) <> 'array'
+               or exists (select 1 from jsonb_array_elements(v_val) b where jsonb_typeof(b) <> 'object')
+            then 'must be a list of JSON Schema objects (the choices)'
+          when jsonb_array_length(v_val) = 0 then 'is an empty list, so no value can match'
+          when jsonb_array_length(v_val) > (v_limits ->> 'branches')::int
+            then format('has more than %s choices', v_limits ->> 'branches')
+        end
+      -- A kind this walk does not know is refused rather than let through unchecked.
+      else format('can''t be checked by the database (keyword kind "%s")', v_kind)
     end;
     if v_problem is not null then
       v := v || format('%s %s', v_where, v_problem);
@@ -151,6 +163,11 @@ begin
       end loop;
     elsif v_kind = 'schema' or (v_kind = 'schema_or_boolean' and jsonb_typeof(v_val) = 'object') then
       v := v || private.input_schema_problems(v_val, v_where, p_depth + 1);
+    elsif v_kind = 'schemas' then
+      for v_val, v_name in select value, (ordinality - 1)::text
+                           from jsonb_array_elements(p -> v_key) with ordinality loop
+        v := v || private.input_schema_problems(v_val, format('%s[%s]', v_where, v_name), p_depth + 1);
+      end loop;
     end if;
   end loop;
   for v_pair in select value from jsonb_array_elements(v_limits -> 'bound_pairs') loop
@@ -181,11 +198,14 @@ language sql immutable set search_path = '' as $$
     + coalesce((select sum(private.input_schema_size(value))::int from jsonb_each(
         case when jsonb_typeof(p -> 'properties') = 'object' then p -> 'properties' else '{}' end)), 0)
     + private.input_schema_size(p -> 'items')
-    + private.input_schema_size(p -> 'additionalProperties') end
+    + private.input_schema_size(p -> 'additionalProperties')
+    + coalesce((select sum(private.input_schema_size(b))::int
+        from jsonb_array_elements(case when jsonb_typeof(p -> 'anyOf') = 'array' then p -> 'anyOf' else '[]' end
+          || case when jsonb_typeof(p -> 'oneOf') = 'array' then p -> 'oneOf' else '[]' end) b), 0) end
 $$;
 
 comment on function private.input_schema_size(jsonb) is
-  'How many schemas an input_schema holds, nested ones included.';
+  'How many schemas an input_schema holds, nested ones and anyOf/oneOf choices included.';
 
 -- Why a regex can't be an argument pattern: too long, a construct linear-time matching lacks, or
 -- not a regex at all. The function compiles with RE2JS; here Postgres' own engine tells.
@@ -296,8 +316,8 @@ begin
       v := v || format('argument "%s" is in input_schema but not sent (path, query, body or headers)', v_key);
     end if;
   end loop;
-  if p ->> 'method' = 'GET' and jsonb_array_length(coalesce(p -> 'body', '[]')) > 0 then
-    v := v || 'a GET request can''t have body arguments; use query instead'::text;
+  if p ->> 'method' in ('GET', 'HEAD') and jsonb_array_length(coalesce(p -> 'body', '[]')) > 0 then
+    v := v || format('a %s request can''t have body arguments; use query instead', p ->> 'method');
   end if;
   return v;
 end $$;

@@ -6,6 +6,10 @@
 import { deepStrictEqual } from "node:assert/strict";
 import type { z } from "zod";
 import { FIELD_RULES } from "../../supabase/functions/mcp-tools-server/tools/crm/schemas.ts";
+import {
+  type DefinitionError,
+  parseHttpDefinition,
+} from "../../supabase/functions/mcp-tools-server/tools/http/definition.ts";
 import { TenantUpstreamSchema } from "../../supabase/functions/mcp-tools-server/tools/http/tenant_upstream.ts";
 import { createTenant, lit } from "../support/fixtures.ts";
 import { stack } from "../support/stack.ts";
@@ -281,4 +285,75 @@ Deno.test("contracts: CRM field rules get the same verdict from the tools' schem
     ),
     [],
   );
+});
+
+/** A GET tool whose one argument `q` has this schema (as in tests/support/hostile_definitions.ts). */
+const withQ = (schema: unknown) => ({
+  method: "GET",
+  path: "/search",
+  query: ["q"],
+  input_schema: { type: "object", properties: { q: schema }, required: ["q"] },
+});
+const deep = (n: number): unknown => n === 0 ? {} : { oneOf: [deep(n - 1)] };
+const strings = (n: number) => Array.from({ length: n }, () => ({ type: "string" }));
+
+/** [what, input schema of q]: refused by both sides with the same messages. */
+const CHOICES_REFUSED: [string, unknown][] = [
+  ["too many choices", { anyOf: strings(33) }],
+  ["too many oneOf choices", { oneOf: strings(40) }],
+  ["too deep", deep(7)],
+  ["empty", { oneOf: [] }],
+  ["not a list", { anyOf: "string" }],
+  ["a choice that is not a schema", { anyOf: [{}, 5] }],
+  ["hostile choice: look-ahead", { anyOf: [{ type: "string", pattern: "^(?=x)" }, {}] }],
+  ["hostile choice: multipleOf 0", { oneOf: [{ type: "number", multipleOf: 0 }] }],
+  ["unsatisfiable choice", { anyOf: [{ type: "string", minLength: 3, maxLength: 1 }] }],
+  ["choices past the schema count", {
+    type: "object",
+    properties: Object.fromEntries(
+      Array.from({ length: 16 }, (_, i) => [`p${i}`, { anyOf: strings(32) }]),
+    ),
+  }],
+];
+
+/** Accepted by both sides. */
+const CHOICES_ACCEPTED: [string, unknown][] = [
+  ["anyOf", { anyOf: [{ type: "string" }, { type: "integer" }] }],
+  ["oneOf of 32", { oneOf: strings(32) }],
+  ["nested to the limit", deep(5)],
+  ["choices with patterns", { anyOf: [{ type: "string", pattern: "^[a-z]+$" }, { const: 1 }] }],
+  ["object choices", {
+    type: "object",
+    oneOf: [
+      { properties: { card: { type: "string" } }, required: ["card"] },
+      { properties: { iban: { type: "string" } }, required: ["iban"] },
+    ],
+  }],
+];
+
+Deno.test("contracts: anyOf/oneOf get the same verdict and the same messages from the function and the database", async () => {
+  const cases = [...CHOICES_REFUSED, ...CHOICES_ACCEPTED];
+  const database = JSON.parse(
+    await stack.psql(`select jsonb_agg(to_jsonb(private.http_tool_definition_problems(d))
+      order by i) from jsonb_array_elements(${
+      lit(JSON.stringify(cases.map(([, schema]) => withQ(schema))))
+    }::jsonb) with ordinality as c (d, i)`),
+  ) as string[][];
+  const fn = cases.map(([, schema]) => {
+    try {
+      parseHttpDefinition("case", withQ(schema));
+      return [];
+    } catch (err) {
+      return (err as DefinitionError).problems;
+    }
+  });
+  const differences = cases.flatMap(([what], i) => {
+    const expected = i < CHOICES_REFUSED.length ? "refused" : "accepted";
+    const got = [fn[i], database[i]].map((p) => p.length ? "refused" : "accepted");
+    return got[0] === expected && got[1] === expected &&
+        JSON.stringify([...fn[i]].sort()) === JSON.stringify([...database[i]].sort())
+      ? []
+      : [`${what}: function ${JSON.stringify(fn[i])}, database ${JSON.stringify(database[i])}`];
+  });
+  deepStrictEqual(differences, []);
 });

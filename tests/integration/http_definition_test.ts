@@ -60,6 +60,11 @@ const BAD: [string, Record<string, unknown>, RegExp][] = [
   ],
   ["body on GET", { ...GOOD, query: [], body: ["limit"] }, /GET request can't have body/],
   [
+    "body on HEAD",
+    { ...GOOD, method: "HEAD", query: [], body: ["limit"] },
+    /HEAD request can't have body/,
+  ],
+  [
     "schema not an object",
     { ...GOOD, input_schema: { type: "string" } },
     /input_schema\.type must be "object"/,
@@ -167,6 +172,10 @@ const ACCEPTED: [string, Record<string, unknown>][] = [
   ],
   ["no arguments", { method: "DELETE", path: "/cache", input_schema: { type: "object" } }],
   ["header argument", { ...GOOD, query: [], headers: { "X-Limit": "limit" } }],
+  [
+    "HEAD with a conditional header",
+    { ...GOOD, method: "HEAD", query: [], headers: { "If-None-Match": "limit" } },
+  ],
 ];
 
 Deno.test("definitions: the database and the function accept and refuse the same ones", async () => {

@@ -66,6 +66,9 @@ const tools = {
   big: await addHttpTool(route("/big/{arg}")),
   slow: await addHttpTool(route("/slow/{arg}", { timeout_ms: 300 })),
   redirect: await addHttpTool(route("/redirect/{arg}")),
+  head: await addHttpTool(
+    route("/file/{arg}", { method: "HEAD", annotations: { readOnlyHint: true } }),
+  ),
 };
 const ALL = Object.values(tools);
 
@@ -106,14 +109,19 @@ async function withApis(fn: (a: FakeApi, b: FakeApi) => Promise<void>) {
   }
 }
 
+/** Tenant "acme" with every tool and its bearer secret set, and an app allowed to reach the API. */
+async function acme(api: FakeApi) {
+  const tenant = await httpTenant(
+    ALL,
+    upstreamConfig(api, "acme", { type: "bearer", secret: "api_token" }),
+  );
+  await setSecret(tenant.slug, "api_token", SECRET_A);
+  return { tenant, app: inProcessApp({ config: { upstreamAllowHosts: [api.hostPort] } }) };
+}
+
 Deno.test("an HTTP tool calls the tenant's API: path, query, body, headers and credentials", async () => {
   await withApis(async (api) => {
-    const tenant = await httpTenant(
-      ALL,
-      upstreamConfig(api, "acme", { type: "bearer", secret: "api_token" }),
-    );
-    await setSecret(tenant.slug, "api_token", SECRET_A);
-    const app = inProcessApp({ config: { upstreamAllowHosts: [api.hostPort] } });
+    const { tenant, app } = await acme(api);
 
     const got = await post(
       app,
@@ -158,6 +166,55 @@ Deno.test("an HTTP tool calls the tenant's API: path, query, body, headers and c
     });
     ok(bad.body.error || bad.body.result?.isError, bad.text);
     equal(api.seen.length, before);
+  });
+});
+
+Deno.test("a HEAD tool answers with the status and the headers that describe the resource", async () => {
+  await withApis(async (api) => {
+    const { tenant, app } = await acme(api);
+
+    const got = await post(app, callTool(tools.head, { arg: "report.pdf" }), { key: tenant.key });
+    const result = got.body.result;
+    equal(result.isError, undefined, got.text);
+    const seen = api.seen.at(-1)!;
+    deepStrictEqual([seen.method, seen.path], ["HEAD", "/t/acme/file/report.pdf"]);
+    equal(seen.headers.authorization, `Bearer ${SECRET_A}`);
+    deepStrictEqual(result.structuredContent, {
+      status: 200,
+      headers: {
+        "content-type": "application/pdf",
+        "content-length": "4321",
+        etag: '"report.pdf-v3"',
+        "last-modified": "Tue, 03 Nov 2026 10:00:00 GMT",
+        "cache-control": "max-age=60",
+        // The credential the upstream put in a header is masked like one in a body.
+        location: "https://cdn.example.com/report.pdf?sig=[redacted]",
+      },
+    });
+    equal(
+      result.content[0].text,
+      "The upstream API answered HTTP 200 to HEAD:\ncontent-type: application/pdf\n" +
+        'content-length: 4321\netag: "report.pdf-v3"\nlast-modified: Tue, 03 Nov 2026 10:00:00 GMT\n' +
+        "cache-control: max-age=60\nlocation: https://cdn.example.com/report.pdf?sig=[redacted]",
+    );
+    // Cookies and vendor headers are not passed on; the secret never is.
+    ok(!got.text.includes("fake-session-id") && !got.text.includes("x-request-cost"), got.text);
+    ok(!got.text.includes(SECRET_A), "the secret never reaches the caller");
+
+    const missing = await post(app, callTool(tools.head, { arg: "missing" }), {
+      key: tenant.key,
+    });
+    equal(missing.body.result.isError, true, missing.text);
+    match(
+      missing.body.result.content[0].text,
+      /^The upstream API answered HTTP 404 Not Found to HEAD/,
+    );
+    equal(missing.body.result.structuredContent.status, 404);
+
+    // Listed read-only, as defined.
+    const listed = await post(app, listTools(), { key: tenant.key });
+    const head = listed.body.result.tools.find((t: { name: string }) => t.name === tools.head);
+    equal(head.annotations.readOnlyHint, true);
   });
 });
 

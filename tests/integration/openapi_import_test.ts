@@ -142,19 +142,29 @@ Deno.test("Petstore (3.0, YAML): form and multipart bodies reported; JSON bodies
   });
 });
 
-Deno.test("Train Travel (3.1, YAML): every representable operation imported and callable", async () => {
+Deno.test("Train Travel (3.1, YAML): every operation imported and callable, a payment by either source", async () => {
   await withFake(DOCUMENTS.trainTravel, async (fake) => {
-    const { tenant, call, list } = await importedTenant(fake);
+    const { tenant, app, call, list } = await importedTenant(fake);
     const p = prefix("tt");
     const out = await importInto(DOCUMENTS.trainTravel, tenant.slug, p, fake);
-    // The payment's `source` is a choice of schemas (anyOf), which tool input schemas may not use:
-    // that operation is reported with the reason, never dropped silently.
+    // Every operation is representable, the payment's `source` (a card or a bank account, anyOf)
+    // included.
+    deepStrictEqual(out.skipped, []);
+    const tools = await list();
+    equal(tools.length, out.added.length);
+    // Listed with the choice as the document gives it: the stored schema, unchanged.
+    const pay = tools.find((t: Any) => t.name === `${p}create_booking_payment`);
     deepStrictEqual(
-      out.skipped.map((s: { operationId: string }) => s.operationId),
-      ["create-booking-payment"],
+      pay.inputSchema,
+      JSON.parse(
+        await stack.psql(`select definition -> 'input_schema' from public.tool_catalog
+          where name = ${lit(`${p}create_booking_payment`)}`),
+      ),
     );
-    match(out.skipped[0].reason, /"anyOf" is not supported/);
-    equal((await list()).length, out.added.length);
+    deepStrictEqual(
+      pay.inputSchema.properties.source.anyOf.map((choice: Any) => choice.title),
+      ["Card", "Bank Account"],
+    );
     await setSecret(tenant.slug, "oauth2", "tt-token");
     const trips = await call(`${p}get_trips`, {
       origin: "efdbb9d1-02c2-4bc3-afb7-6788d8782b1e",
@@ -163,26 +173,107 @@ Deno.test("Train Travel (3.1, YAML): every representable operation imported and 
     });
     equal(trips.isError, undefined, JSON.stringify(trips));
     equal(fake.seen.at(-1)!.operationId, "get-trips");
+
+    const bookingId = "1725ff48-ab45-4bb5-9d02-88745177dedb";
+    const bank = {
+      object: "bank_account",
+      name: "A. Traveller",
+      number: "00012345",
+      sort_code: "123456",
+      account_type: "individual",
+      bank_name: "Starling Bank",
+      country: "GB",
+    };
+    const paid = await call(`${p}create_booking_payment`, {
+      bookingId,
+      amount: 49.99,
+      currency: "gbp",
+      source: bank,
+    });
+    equal(paid.isError, undefined, JSON.stringify(paid));
+    const seen = fake.seen.at(-1)!;
+    equal(seen.operationId, "create-booking-payment");
+    deepStrictEqual(seen.params, { bookingId });
+    deepStrictEqual(seen.body, { amount: 49.99, currency: "gbp", source: bank });
+
+    const card = {
+      name: "A. Traveller",
+      number: "4242424242424242",
+      cvc: 123,
+      exp_month: 12,
+      exp_year: 2030,
+      address_country: "GB",
+    };
+    const byCard = await call(`${p}create_booking_payment`, { bookingId, source: card });
+    equal(byCard.isError, undefined, JSON.stringify(byCard));
+    deepStrictEqual(fake.seen.at(-1)!.body, { source: card });
+
+    // Neither a card nor a bank account: refused before anything is sent, naming the choices.
+    const before = fake.seen.length;
+    const refused = await post(
+      app,
+      callTool(`${p}create_booking_payment`, {
+        bookingId,
+        source: { name: "A. Traveller", number: "00012345" },
+      }),
+      { key: tenant.key },
+    );
+    ok(refused.body.error || refused.body.result?.isError, refused.text);
+    match(refused.text, /source.*must match at least one of the 2 choices \(anyOf\)/);
+    equal(fake.seen.length, before);
   });
 });
 
 Deno.test("GitHub (3.0, JSON, 1,200+ operations): imported in one command, listed and called", async () => {
   await withFake(DOCUMENTS.github, async (fake) => {
-    const { tenant, call, list } = await importedTenant(fake);
+    const { tenant, app, call, list } = await importedTenant(fake);
     const p = prefix("gh");
     const out = await importInto(DOCUMENTS.github, tenant.slug, p, fake);
     ok(out.added.length > 1000, `${out.added.length} imported`);
     equal(out.added.length + out.skipped.length, 1223);
-    // Skipped: bodies it can't represent, and schemas using keywords tool inputs may not use.
+    // Skipped: bodies it can't represent, and schemas using keywords tool inputs may not use or
+    // nested past the limit.
     for (const s of out.skipped) {
-      match(s.reason, /body|is not supported/, JSON.stringify(s));
+      match(s.reason, /body|is not supported|nested deeper than/, JSON.stringify(s));
     }
+    // Choices (anyOf/oneOf) are not a reason: 1,189 operations import.
+    ok(out.added.length >= 1189, `${out.added.length} imported`);
+    ok(!out.skipped.some((s: Any) => /"(anyOf|oneOf)" is not supported/.test(s.reason)));
     // GitHub's document declares no security scheme: the tenant's auth is left to the admin.
     equal(out.auth.auth, undefined);
     equal((await list()).length, out.added.length);
 
-    // issues/create is reported (its labels are a choice of schemas); a comment has a plain body.
-    ok(out.skipped.some((s: { operationId: string }) => s.operationId === "issues/create"));
+    // issues/create: title, milestone and each label are choices (oneOf).
+    const issue = await call(`${p}issues_create`, {
+      owner: "octo",
+      repo: "hello",
+      title: "Crash on start",
+      milestone: 3,
+      labels: ["bug", { name: "p1", color: "ff0000" }],
+    });
+    equal(issue.isError, undefined, JSON.stringify(issue));
+    let seen = fake.seen.at(-1)!;
+    equal(seen.operationId, "issues/create");
+    deepStrictEqual(seen.body, {
+      title: "Crash on start",
+      milestone: 3,
+      labels: ["bug", { name: "p1", color: "ff0000" }],
+    });
+    const before = fake.seen.length;
+    const badLabel = await post(
+      app,
+      callTool(`${p}issues_create`, {
+        owner: "octo",
+        repo: "hello",
+        title: "x",
+        labels: [true],
+      }),
+      { key: tenant.key },
+    );
+    ok(badLabel.body.error || badLabel.body.result?.isError, badLabel.text);
+    match(badLabel.text, /labels.*must match exactly one of the 2 choices \(oneOf\)/);
+    equal(fake.seen.length, before);
+
     const comment = await call(`${p}issues_create_comment`, {
       owner: "octo",
       repo: "hello",
@@ -190,7 +281,7 @@ Deno.test("GitHub (3.0, JSON, 1,200+ operations): imported in one command, liste
       body: "Found a bug",
     });
     equal(comment.isError, undefined, JSON.stringify(comment));
-    let seen = fake.seen.at(-1)!;
+    seen = fake.seen.at(-1)!;
     equal(seen.operationId, "issues/create-comment");
     deepStrictEqual(seen.params, { owner: "octo", repo: "hello", issue_number: "7" });
     deepStrictEqual(seen.body, { body: "Found a bug" });
@@ -205,6 +296,54 @@ Deno.test("GitHub (3.0, JSON, 1,200+ operations): imported in one command, liste
     equal(seen.operationId, "repos/get-content");
     deepStrictEqual(seen.query, { ref: ["main"] });
   });
+});
+
+Deno.test("HEAD (Galaxy with a HEAD operation added): imported read-only, listed, called; the answer is status and headers", async () => {
+  const doc = JSON.parse(
+    await Deno.readTextFile(DOCUMENTS.galaxy.replace(/latest\.yaml$/, "latest.json")),
+  );
+  const planet = doc.paths["/planets/{planetId}"];
+  planet.head = {
+    operationId: "checkPlanet",
+    summary: "Check a planet",
+    description: "Whether the planet exists, and its ETag, without its body.",
+    parameters: planet.get.parameters,
+    security: [],
+    responses: { 200: { description: "It exists" }, 404: { description: "No such planet" } },
+  };
+  const dir = await Deno.makeTempDir();
+  const file = join(dir, "galaxy.json");
+  await Deno.writeTextFile(file, JSON.stringify(doc));
+  try {
+    await withFake(file, async (fake) => {
+      const { tenant, call, list } = await importedTenant(fake);
+      const p = prefix("hd");
+      const out = await importInto(file, tenant.slug, p, fake);
+      ok(out.added.includes(`${p}check_planet`), out.added.join());
+      ok(!out.skipped.some((s: Any) => s.operation.startsWith("HEAD")), JSON.stringify(out));
+      const tool = (await list()).find((t: Any) => t.name === `${p}check_planet`);
+      equal(tool.annotations.readOnlyHint, true);
+      equal(tool.annotations.destructiveHint, undefined);
+      deepStrictEqual(tool.inputSchema.required, ["planetId"]);
+
+      await setSecret(tenant.slug, "bearer_auth", "galaxy-token");
+      const got = await call(`${p}check_planet`, { planetId: 3 });
+      equal(got.isError, undefined, JSON.stringify(got));
+      const seen = fake.seen.at(-1)!;
+      deepStrictEqual([seen.method, seen.operationId, seen.params], [
+        "HEAD",
+        "checkPlanet",
+        { planetId: "3" },
+      ]);
+      equal(got.structuredContent.status, 200);
+      equal(got.structuredContent.headers.etag, '"checkPlanet"');
+      equal(got.structuredContent.headers["content-type"], "application/json");
+      ok(Number(got.structuredContent.headers["content-length"]) > 0, JSON.stringify(got));
+      match(got.content[0].text, /^The upstream API answered HTTP 200 to HEAD:\n/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("re-import reports added, changed (version moves) and removed; a dry run saves nothing", async () => {

@@ -1,7 +1,7 @@
 /**
  * A tenant's upstream API, played by a real HTTP server on 127.0.0.1 that records what reaches
  * it. Routes: /echo (request as JSON), /credential (the Authorization credential), /deep/<n>
- * (JSON nested n levels), /status/<code>, /text, /slow?ms=, /big?bytes=,
+ * (JSON nested n levels), /status/<code>, /file/<name> (a PDF; "missing" 404s), /text, /slow?ms=, /big?bytes=,
  * /redirect?to=<url>&status=, /loop (redirects to
  * itself), /empty; anything else answers JSON describing the request.
  */
@@ -72,6 +72,24 @@ export function startFakeApi(name = "api"): FakeApi {
             headers: { "content-type": "application/json" },
           },
         );
+      case "file":
+        // A downloadable resource, as HEAD describes it; "missing" is not there. Its Location
+        // carries the credential, as signed download links do, and a cookie rides along.
+        return arg === "missing"
+          ? json({ error: "no such file" }, 404)
+          : new Response("%PDF".padEnd(4321, "x"), {
+            headers: {
+              "content-type": "application/pdf",
+              etag: `"${arg}-v3"`,
+              "last-modified": "Tue, 03 Nov 2026 10:00:00 GMT",
+              "cache-control": "max-age=60",
+              "set-cookie": "session=fake-session-id",
+              location: `https://cdn.example.com/${arg}?sig=${
+                (req.headers.get("authorization") ?? "").split(" ")[1] ?? ""
+              }`,
+              "x-request-cost": "3",
+            },
+          });
       case "text":
         return new Response(`plain text from ${name}`, {
           headers: { "content-type": "text/plain" },

@@ -17,6 +17,14 @@ export function withArgument(schema: Record<string, unknown>, extra: Record<stri
 const nested = (depth: number): Record<string, unknown> =>
   depth === 0 ? { type: "string" } : { type: "array", items: nested(depth - 1) };
 
+/** Choices inside choices, `depth` levels of `keyword` down to a string. */
+const nestedChoices = (keyword: "anyOf" | "oneOf", depth: number): Record<string, unknown> =>
+  depth === 0
+    ? { type: "string" }
+    : { [keyword]: [{ type: "null" }, nestedChoices(keyword, depth - 1)] };
+
+const branches = (n: number) => Array.from({ length: n }, (_, i) => ({ const: `v${i}` }));
+
 /** [what, definition] — every one refused on save. */
 export const HOSTILE_DEFINITIONS: [string, unknown][] = [
   ["multipleOf 0", withArgument({ type: "number", multipleOf: 0 })],
@@ -35,6 +43,26 @@ export const HOSTILE_DEFINITIONS: [string, unknown][] = [
   ["$ref", withArgument({ $ref: "#/definitions/x" })],
   ["$defs and $ref", withArgument({ type: "string" }, { $defs: { x: { type: "string" } } })],
   ["allOf", withArgument({ allOf: [{ type: "string" }, { type: "number" }] })],
+  ["anyOf with too many choices", withArgument({ anyOf: branches(33) })],
+  ["oneOf with too many choices", withArgument({ oneOf: branches(33) })],
+  ["anyOf nested too deep", withArgument(nestedChoices("anyOf", 6))],
+  ["oneOf nested too deep", withArgument(nestedChoices("oneOf", 6))],
+  ["empty anyOf", withArgument({ anyOf: [] })],
+  ["empty oneOf", withArgument({ oneOf: [] })],
+  ["anyOf not a list", withArgument({ anyOf: { type: "string" } })],
+  ["boolean choice", withArgument({ oneOf: [true, { type: "string" }] })],
+  ["choice with a back-reference", withArgument({ anyOf: [{ pattern: "^(a)\\1$" }, {}] })],
+  ["choice with $ref", withArgument({ oneOf: [{ $ref: "#/x" }, { type: "string" }] })],
+  ["choice nothing can match", withArgument({ anyOf: [{ minimum: 5, maximum: 1 }, {}] })],
+  [
+    "choices past the schema count",
+    withArgument({
+      type: "object",
+      properties: Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [`p${i}`, { anyOf: branches(32) }]),
+      ),
+    }),
+  ],
   ["not", withArgument({ not: {} })],
   ["if/then", withArgument({ if: { type: "string" }, then: { minLength: 1 } })],
   ["invalid regex", withArgument({ type: "string", pattern: "([a-z" })],
@@ -87,4 +115,18 @@ export const USABLE_DEFINITIONS: [string, unknown][] = [
     }),
   ],
   ["type list", withArgument({ type: ["string", "null"], description: "text or null" })],
+  ["anyOf of 32", withArgument({ anyOf: branches(32) })],
+  ["oneOf of 32", withArgument({ oneOf: branches(32) })],
+  ["choices nested to the limit", withArgument(nestedChoices("anyOf", 5))],
+  [
+    "object choices with patterns",
+    withArgument({
+      description: "a card or a bank account",
+      anyOf: [
+        { type: "object", properties: { number: { type: "string", pattern: "^[0-9]+$" } } },
+        { type: "object", properties: { iban: { type: "string" } }, required: ["iban"] },
+      ],
+    }),
+  ],
+  ["anyOf and oneOf side by side", withArgument({ anyOf: [{}], oneOf: [{ type: "string" }] })],
 ];

@@ -2,7 +2,8 @@
  * A local stand-in for the API an OpenAPI document describes: a real HTTP server on 127.0.0.1
  * that routes each request by the document's own paths and methods, refuses what the document
  * would refuse (unknown operation 404, missing required query parameter or body 400), records
- * what it got, and answers JSON naming the operation it matched.
+ * what it got, and answers JSON naming the operation it matched (HEAD: its headers, with an ETag
+ * naming the operation).
  */
 
 type Json = Record<string, unknown>;
@@ -37,7 +38,7 @@ function routes(doc: Json): Route[] {
   const out: Route[] = [];
   for (const [path, item] of Object.entries(doc.paths as Json)) {
     for (const [method, op] of Object.entries(item as Json)) {
-      if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
+      if (!["get", "head", "post", "put", "patch", "delete"].includes(method)) continue;
       const names: string[] = [];
       const source = path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(
         /\\?\{([^}]+)\\?\}/g,
@@ -109,12 +110,13 @@ export function startOpenApiFake(doc: Json): OpenApiFake {
     if (requestBody?.required && body === undefined) {
       return Response.json({ error: "missing body" }, { status: 400 });
     }
+    // HEAD: the headers a GET would have (Deno sends no body); an ETag naming the operation.
     return Response.json({
       matched: call.operationId ?? `${req.method} ${url.pathname}`,
       params,
       query,
       body,
-    });
+    }, { headers: { etag: `"${call.operationId ?? "op"}"` } });
   });
   const { port } = server.addr as Deno.NetAddr;
   return {

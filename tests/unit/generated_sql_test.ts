@@ -2,9 +2,9 @@
  * The SQL the database takes from the function's code (scripts/generate.ts) is committed as
  * migrations; these fail when a committed file is not what the code produces now.
  */
-import { equal, match } from "node:assert/strict";
+import { equal, match, throws } from "node:assert/strict";
 import { join } from "node:path";
-import { generatedFiles } from "../../scripts/generate.ts";
+import { assertKindsWalked, generatedFiles } from "../../scripts/generate.ts";
 
 const ROOT = join(import.meta.dirname!, "..", "..");
 
@@ -28,4 +28,14 @@ Deno.test("generated: migration files are named <YYYYMMDDHHmmss>_<domain>.sql wi
       `${entry.name}: not a real date and time`,
     );
   }
+});
+
+Deno.test("generated: a keyword kind the database's input_schema walk can't check stops the generator", async () => {
+  const walk = await Deno.readTextFile(
+    join(ROOT, "supabase", "migrations", "20261123050000_http_tools.sql"),
+  );
+  assertKindsWalked(walk);
+  // The walk without its branch for anyOf/oneOf choices: those keywords would go unchecked.
+  const withoutChoices = walk.replace("when 'schemas' then", "when 'no_such_kind' then");
+  throws(() => assertKindsWalked(withoutChoices), /does not check the keyword kind\(s\) schemas/);
 });

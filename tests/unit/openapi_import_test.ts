@@ -138,7 +138,7 @@ Deno.test("what can't be represented is listed with the reason; optional parts a
         parameters: [{ name: "sid", in: "cookie", required: true, schema: { type: "string" } }],
         responses: {},
       },
-      head: { operationId: "probe", responses: {} },
+      options: { operationId: "probe", responses: {} },
     },
     "/list": {
       get: {
@@ -164,12 +164,86 @@ Deno.test("what can't be represented is listed with the reason; optional parts a
   const reasons = Object.fromEntries(plan.skipped.map((s) => [s.operationId, s.reason]));
   match(reasons.upload, /multipart\/form-data/);
   match(reasons.session, /cookie/);
-  match(reasons.probe, /HEAD is not sent/);
+  match(reasons.probe, /OPTIONS is not sent/);
   match(reasons.bulk, /not one object/);
   deepStrictEqual(plan.tools.map((t) => t.name), ["list"]);
   equal(plan.notes.length, 2);
   match(plan.notes[0], /page\[size\].*argument name/);
   match(plan.notes[1], /filter.*object-valued/);
+});
+
+Deno.test("HEAD operations: imported read-only, without a body, answered by status and headers", () => {
+  const plan = planImport(doc({
+    "/files/{id}": {
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+      head: {
+        operationId: "fileInfo",
+        summary: "Does the file exist, and how big is it",
+        parameters: [{ name: "If-None-Match", in: "header", schema: { type: "string" } }],
+        requestBody: { content: { "application/json": { schema: { type: "object" } } } },
+        responses: { 200: { description: "ok", content: { "application/json": {} } } },
+      },
+    },
+  }));
+  deepStrictEqual(plan.skipped, []);
+  const [tool] = plan.tools;
+  equal(tool.name, "file_info");
+  deepStrictEqual(tool.definition, {
+    method: "HEAD",
+    path: "/files/{id}",
+    title: "Does the file exist, and how big is it",
+    input_schema: {
+      type: "object",
+      properties: { id: { type: "string" }, If_None_Match: { type: "string" } },
+      required: ["id"],
+    },
+    headers: { "If-None-Match": "If_None_Match" },
+    response: { type: "auto" },
+    annotations: { readOnlyHint: true },
+  });
+  match(plan.notes.join("\n"), /optional request body left out: a HEAD request can't carry a body/);
+});
+
+Deno.test("anyOf / oneOf in parameters and body fields are kept as the document gives them", () => {
+  const card = {
+    type: "object",
+    properties: { number: { type: "string", pattern: "^[0-9]{12,19}$" } },
+    required: ["number"],
+  };
+  const bank = { type: "object", properties: { iban: { type: "string" } }, required: ["iban"] };
+  const plan = planImport(doc({
+    "/pay": {
+      post: {
+        operationId: "pay",
+        parameters: [{
+          name: "ref",
+          in: "query",
+          schema: { oneOf: [{ type: "string" }, { type: "integer" }] },
+        }],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                properties: { source: { anyOf: [card, bank], discriminator: {} } },
+                required: ["source"],
+              },
+            },
+          },
+        },
+        responses: {},
+      },
+    },
+  }));
+  deepStrictEqual(plan.skipped, []);
+  const schema = plan.tools[0].definition.input_schema as Any;
+  deepStrictEqual(schema.properties.ref, { oneOf: [{ type: "string" }, { type: "integer" }] });
+  deepStrictEqual(schema.properties.source, { anyOf: [card, bank] });
+  deepStrictEqual(schema.required, ["source"]);
+  const { input } = parseHttpDefinition("pay", plan.tools[0].definition);
+  equal(input.safeParse({ source: { iban: "DE89" }, ref: 7 }).success, true);
+  equal(input.safeParse({ source: { number: "4242" } }).success, false);
 });
 
 Deno.test("security schemes: bearer, header API key and OAuth map; basic and query keys are reported", () => {

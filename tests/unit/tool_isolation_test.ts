@@ -34,6 +34,21 @@ Deno.test("tool isolation: every hostile definition is refused with its reason",
   match(verdict(HOSTILE_DEFINITIONS[0][1])!, /multipleOf must be a number more than 0/);
   match(verdict(withArgument({ type: "string", pattern: "^(a)\\1$" }))!, /back-reference/);
   match(verdict(withArgument({ allOf: [] }))!, /keyword "allOf" is not supported/);
+  const choices = (n: number) => Array.from({ length: n }, () => ({ type: "string" }));
+  match(verdict(withArgument({ oneOf: choices(33) }))!, /q\.oneOf has more than 32 choices/);
+  match(verdict(withArgument({ anyOf: [] }))!, /q\.anyOf is an empty list, so no value can match/);
+  match(
+    verdict(withArgument({ anyOf: [{ type: "string", pattern: "(?=a)" }] }))!,
+    /q\.anyOf\[0\]\.pattern uses a back-reference or look-around/,
+  );
+  match(
+    verdict(
+      withArgument({
+        anyOf: [{ anyOf: [{ anyOf: [{ anyOf: [{ anyOf: [{ anyOf: [{}] }] }] }] }] }],
+      }),
+    )!,
+    /is nested deeper than 6 levels/,
+  );
 });
 
 Deno.test("tool isolation: usable definitions are accepted", () => {
@@ -61,6 +76,102 @@ Deno.test("tool isolation: patterns match in linear time (RE2JS), and still appl
   const bad = nested.safeParse({ q: { a: "ABC", n: "x" } });
   equal(bad.success, false);
   deepStrictEqual(bad.error!.issues.map((i) => i.path.join(".")).sort(), ["q.a", "q.n"]);
+});
+
+Deno.test("tool isolation: anyOf / oneOf choices are checked on every call, patterns in them on RE2JS", () => {
+  const { input } = parseHttpDefinition(
+    "t",
+    withArgument({
+      anyOf: [
+        {
+          type: "object",
+          properties: { number: { type: "string", pattern: "^(a+)+$" } },
+          required: ["number"],
+        },
+        { type: "object", properties: { iban: { type: "string" } }, required: ["iban"] },
+      ],
+    }),
+  );
+  equal(input.safeParse({ q: { number: "aaa" } }).success, true);
+  equal(input.safeParse({ q: { iban: "DE89" } }).success, true);
+  // The pattern belongs to the first choice only: a value the second accepts passes.
+  equal(input.safeParse({ q: { number: "b", iban: "DE89" } }).success, true);
+  // 2^60 steps on a backtracking engine: this would never finish.
+  const bad = input.safeParse({ q: { number: "a".repeat(60) + "b" } });
+  equal(bad.success, false);
+  equal(bad.error!.issues[0].path.join("."), "q");
+  match(
+    bad.error!.issues[0].message,
+    /must match at least one of the 2 choices \(anyOf\); choice 1: number: must match the pattern .*; choice 2: iban: /,
+  );
+
+  const one = parseHttpDefinition(
+    "t",
+    withArgument({ type: "array", items: { oneOf: [{ type: "integer" }, { type: "number" }] } }),
+  ).input;
+  equal(one.safeParse({ q: [1.5, 2.5] }).success, true);
+  // 3 is an integer and a number: oneOf allows exactly one.
+  const both = one.safeParse({ q: [1.5, 3] });
+  equal(both.success, false);
+  equal(both.error!.issues[0].path.join("."), "q.1");
+  match(
+    both.error!.issues[0].message,
+    /matches choices 1 and 2 of oneOf, which allows exactly one/,
+  );
+  const none = one.safeParse({ q: ["x"] });
+  match(none.error!.issues[0].message, /must match exactly one of the 2 choices \(oneOf\)/);
+  // An absent optional argument is not checked against the choices.
+  const optional = parseHttpDefinition("t", {
+    ...withArgument({ anyOf: [{ type: "string" }, { type: "integer" }] }),
+    input_schema: {
+      type: "object",
+      properties: { q: { anyOf: [{ type: "string" }, { type: "integer" }] } },
+    },
+  }).input;
+  equal(optional.safeParse({}).success, true);
+  equal(optional.safeParse({ q: true }).success, false);
+});
+
+Deno.test("tool isolation: keywords of one kind of value apply where type is absent or a list", () => {
+  // OpenAPI documents often leave `type` out of object choices: `required` still applies.
+  const { input } = parseHttpDefinition(
+    "t",
+    withArgument({
+      anyOf: [
+        { properties: { cvc: { type: "integer" } }, required: ["cvc"] },
+        { type: "object", properties: { iban: { type: "string" } }, required: ["iban"] },
+      ],
+    }),
+  );
+  equal(input.safeParse({ q: { cvc: 123 } }).success, true);
+  equal(input.safeParse({ q: { cvc: "123" } }).success, false);
+  equal(input.safeParse({ q: { name: "x" } }).success, false);
+  // JSON Schema: object keywords say nothing about a value that is not an object.
+  equal(input.safeParse({ q: "text" }).success, true);
+
+  const nullable = parseHttpDefinition(
+    "t",
+    withArgument({
+      type: ["object", "null"],
+      properties: { a: { type: "string", pattern: "^[a-z]+$" } },
+      required: ["a"],
+    }),
+  ).input;
+  equal(nullable.safeParse({ q: null }).success, true);
+  equal(nullable.safeParse({ q: { a: "abc" } }).success, true);
+  const missing = nullable.safeParse({ q: {} });
+  equal(missing.success, false);
+  const wrong = nullable.safeParse({ q: { a: "ABC" } });
+  equal(wrong.success, false);
+  deepStrictEqual(wrong.error!.issues.map((i) => i.path.join(".")), ["q.a"]);
+  const bounded = parseHttpDefinition(
+    "t",
+    withArgument({ type: ["string", "integer"], minLength: 2, minimum: 10 }),
+  ).input;
+  deepStrictEqual(
+    ["ab", "a", 10, 9].map((q) => bounded.safeParse({ q }).success),
+    [true, false, true, false],
+  );
 });
 
 const httpRow = (name: string, definition: unknown) => ({

@@ -42,7 +42,8 @@ const argumentName = z.string().regex(
 ).describe("an argument name: letters, digits and _");
 
 export const HttpDefinitionSchema = z.strictObject({
-  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+  // HEAD answers carry no body: the tool result is the status and the headers (response.ts).
+  method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
   path: z.string().max(2000).regex(
     /^\/[^?#\s]*$/,
     "must start with / and hold no query, fragment or spaces (e.g. /orders/{order_id})",
@@ -144,8 +145,8 @@ export function parseHttpDefinition(toolName: string, raw: unknown): ParsedDefin
     }
     use(name, `header ${header}`);
   }
-  if (definition.body.length > 0 && definition.method === "GET") {
-    problems.push("a GET request can't have body arguments; use query instead");
+  if (definition.body.length > 0 && (definition.method === "GET" || definition.method === "HEAD")) {
+    problems.push(`a ${definition.method} request can't have body arguments; use query instead`);
   }
   for (const name of Object.keys(properties)) {
     if (!places.has(name)) {

@@ -35,6 +35,8 @@ export const INPUT_SCHEMA_KEYWORDS = {
   required: "required",
   additionalProperties: "schema_or_boolean",
   items: "schema",
+  anyOf: "schemas",
+  oneOf: "schemas",
 } as const;
 
 export type KeywordKind = (typeof INPUT_SCHEMA_KEYWORDS)[keyof typeof INPUT_SCHEMA_KEYWORDS];
@@ -50,8 +52,10 @@ export const JSON_SCHEMA_TYPES = [
 ] as const;
 
 export const INPUT_SCHEMA_LIMITS = {
-  /** Nesting of schemas inside `properties`, `items` or `additionalProperties`. */
+  /** Nesting of schemas inside `properties`, `items`, `additionalProperties` or a branch. */
   depth: 6,
+  /** Branches of one `anyOf` or `oneOf`: each is validated on every call, so they are bounded. */
+  branches: 32,
   /** Schemas in all (the top one included). */
   schemas: 500,
   /** Values of one `enum`. */
@@ -125,6 +129,8 @@ export function inputSchemaProblems(schema: unknown): string[] {
         }
       } else if (kind === "schema" || (kind === "schema_or_boolean" && isObject(value))) {
         walk(value, where, depth + 1);
+      } else if (kind === "schemas") {
+        (value as unknown[]).forEach((branch, i) => walk(branch, `${where}[${i}]`, depth + 1));
       }
     }
     for (const [low, high] of BOUND_PAIRS) {
@@ -200,52 +206,174 @@ function keywordProblem(kind: KeywordKind, value: unknown): string | null {
       return typeof value === "boolean" || isObject(value)
         ? null
         : "must be true, false or a JSON Schema object";
+    case "schemas":
+      if (!Array.isArray(value) || !value.every(isObject)) {
+        return "must be a list of JSON Schema objects (the choices)";
+      }
+      if (value.length === 0) return "is an empty list, so no value can match";
+      return value.length > INPUT_SCHEMA_LIMITS.branches
+        ? `has more than ${INPUT_SCHEMA_LIMITS.branches} choices`
+        : null;
   }
 }
 
 /**
- * Validates arguments against a usable input_schema: zod checks everything but patterns, which
- * RE2JS checks, so matching time stays linear in the argument's length.
+ * Validates arguments against a usable input_schema. zod (z.fromJSONSchema) checks what it checks
+ * soundly; the rest is taken out of the copy it sees and checked where it applies:
+ * - patterns, with RE2JS, so matching time stays linear in the argument's length;
+ * - each `anyOf` / `oneOf` choice, with its own validator built the same way;
+ * - keywords of one kind of value (`required`, `minLength`, `items`, …) in a schema whose `type`
+ *   is absent or a list: z.fromJSONSchema ignores them there, while JSON Schema applies them to
+ *   every value of that kind (OpenAPI's untyped object choices rely on it).
  */
 export function compileInputSchema(schema: Record<string, unknown>): z.ZodType {
-  const patterns: { path: string[]; matcher: RE2JS; source: string }[] = [];
-  const stripped = stripPatterns(schema, [], patterns);
+  const checks: AnchoredCheck[] = [];
+  const stripped = strip(schema, [], checks);
   const base = z.fromJSONSchema(stripped as Parameters<typeof z.fromJSONSchema>[0]);
-  if (patterns.length === 0) return base;
+  if (checks.length === 0) return base;
   return base.superRefine((value, ctx) => {
-    for (const { path, matcher, source } of patterns) {
-      for (const [at, text] of valuesAt(value, path, [])) {
-        if (!matcher.matcher(text).find()) {
-          ctx.addIssue({ code: "custom", path: at, message: `must match the pattern ${source}` });
+    for (const { path, check } of checks) {
+      for (const [at, found] of valuesAt(value, path, [])) {
+        for (const issue of check(found)) {
+          ctx.addIssue({ code: "custom", path: [...at, ...issue.path], message: issue.message });
         }
       }
     }
   });
 }
 
-/** A copy without `pattern`s; each pattern is recorded with where in the value it applies. */
-function stripPatterns(
-  node: unknown,
-  path: string[],
-  out: { path: string[]; matcher: RE2JS; source: string }[],
-): unknown {
+type Issue = { path: PropertyKey[]; message: string };
+
+/** A rule zod can't be trusted with, and where in the value it applies. */
+interface AnchoredCheck {
+  path: string[];
+  /** Why the value found there fails; empty when it doesn't. */
+  check: (value: unknown) => Issue[];
+}
+
+function patternCheck(source: string): AnchoredCheck["check"] {
+  const matcher = RE2JS.compile(source);
+  return (value) =>
+    typeof value !== "string" || matcher.matcher(value).find()
+      ? []
+      : [{ path: [], message: `must match the pattern ${source}` }];
+}
+
+/** `anyOf`: at least one choice accepts the value; `oneOf`: exactly one does. */
+function choiceCheck(keyword: "anyOf" | "oneOf", choices: unknown[]): AnchoredCheck["check"] {
+  const validators = choices.map((choice) => compileInputSchema(choice as Record<string, unknown>));
+  const types = choices.map((choice) => (choice as Record<string, unknown>).type);
+  return (value) => {
+    // A choice whose `type` the value doesn't have is ruled out without building a zod error.
+    const kind = jsonType(value);
+    const results = validators.map((validator, i) =>
+      typeAdmits(types[i], kind) ? validator.safeParse(value) : {
+        success: false as const,
+        error: { issues: [{ path: [], message: `expected ${[types[i]].flat().join(" or ")}` }] },
+      }
+    );
+    const passed = results.flatMap((result, i) => result.success ? [i + 1] : []);
+    if (passed.length === 1 || (keyword === "anyOf" && passed.length > 1)) return [];
+    if (passed.length > 1) {
+      const message = `matches choices ${
+        passed.join(" and ")
+      } of ${keyword}, which allows exactly one`;
+      return [{ path: [], message }];
+    }
+    const why = results.map((result, i) => {
+      const issue = result.error?.issues[0];
+      const at = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+      return `choice ${i + 1}: ${at}${issue?.message ?? "no match"}`;
+    });
+    const message = `must match ${keyword === "oneOf" ? "exactly one" : "at least one"} of the ` +
+      `${validators.length} choices (${keyword}); ${why.join("; ")}`;
+    return [{ path: [], message }];
+  };
+}
+
+/** The JSON Schema type of a JSON value ("integer" for whole numbers). */
+function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value;
+}
+
+/** Whether a schema's `type` (absent, one, or a list) admits a value of this JSON type. */
+function typeAdmits(type: unknown, kind: string): boolean {
+  if (type === undefined) return true;
+  const types = Array.isArray(type) ? type : [type];
+  return types.includes(kind) || (kind === "integer" && types.includes("number"));
+}
+
+/** Keywords that apply to one kind of value only, by the `type` that kind has. */
+const KIND_KEYWORDS = {
+  object: ["properties", "required", "additionalProperties"],
+  array: ["items", "minItems", "maxItems"],
+  string: ["minLength", "maxLength"],
+  number: ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"],
+} as const;
+
+const IS_KIND: Record<keyof typeof KIND_KEYWORDS, (value: unknown) => boolean> = {
+  object: isObject,
+  array: Array.isArray,
+  string: (value) => typeof value === "string",
+  number: (value) => typeof value === "number",
+};
+
+/** The keywords of one kind, applied to values of that kind only (others pass). */
+function kindCheck(
+  kind: keyof typeof KIND_KEYWORDS,
+  keywords: Record<string, unknown>,
+): AnchoredCheck["check"] {
+  const validator = compileInputSchema({ ...keywords, type: kind });
+  return (value) => {
+    if (!IS_KIND[kind](value)) return [];
+    const result = validator.safeParse(value);
+    return result.success
+      ? []
+      : result.error.issues.map(({ path, message }) => ({ path, message }));
+  };
+}
+
+/**
+ * A copy for z.fromJSONSchema without patterns, choices, and (where `type` is absent or a list)
+ * keywords of one kind of value; each is recorded as a check with where in the value it applies.
+ */
+function strip(node: unknown, path: string[], out: AnchoredCheck[]): unknown {
   if (!isObject(node)) return node;
+  let rest = node;
+  if (typeof node.type !== "string") {
+    rest = { ...node };
+    for (const [kind, keys] of Object.entries(KIND_KEYWORDS)) {
+      const keywords: Record<string, unknown> = {};
+      for (const key of keys) {
+        if (key in rest) {
+          keywords[key] = rest[key];
+          delete rest[key];
+        }
+      }
+      if (Object.keys(keywords).length > 0) {
+        out.push({ path, check: kindCheck(kind as keyof typeof KIND_KEYWORDS, keywords) });
+      }
+    }
+  }
   const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) {
+  for (const [key, value] of Object.entries(rest)) {
     if (key === "pattern" && typeof value === "string") {
-      out.push({ path, matcher: RE2JS.compile(value), source: value });
+      out.push({ path, check: patternCheck(value) });
+    } else if ((key === "anyOf" || key === "oneOf") && Array.isArray(value)) {
+      out.push({ path, check: choiceCheck(key, value) });
     } else if (key === "properties" && isObject(value)) {
       copy.properties = Object.fromEntries(
-        Object.entries(value).map((
-          [name, sub],
-        ) => [name, stripPatterns(sub, [...path, name], out)]),
+        Object.entries(value).map(([name, sub]) => [name, strip(sub, [...path, name], out)]),
       );
     } else if (key === "items") {
-      copy.items = stripPatterns(value, [...path, "[]"], out);
+      copy.items = strip(value, [...path, "[]"], out);
     } else if (key === "additionalProperties") {
       // "{}" = every property but the declared ones, listed after it.
-      const declared = isObject(node.properties) ? Object.keys(node.properties) : [];
-      copy.additionalProperties = stripPatterns(value, [...path, "{}", ...declared, "{/}"], out);
+      const declared = isObject(rest.properties) ? Object.keys(rest.properties) : [];
+      copy.additionalProperties = strip(value, [...path, "{}", ...declared, "{/}"], out);
     } else {
       copy[key] = value;
     }
@@ -253,12 +381,12 @@ function stripPatterns(
   return copy;
 }
 
-/** The strings found at a schema path ("[]" = every item, "{}" … "{/}" = undeclared properties). */
+/** The values found at a schema path ("[]" = every item, "{}" … "{/}" = undeclared properties). */
 function valuesAt(value: unknown, path: string[], at: (string | number)[]): [
   (string | number)[],
-  string,
+  unknown,
 ][] {
-  if (path.length === 0) return typeof value === "string" ? [[at, value]] : [];
+  if (path.length === 0) return [[at, value]];
   const [step, ...rest] = path;
   if (step === "[]") {
     return Array.isArray(value) ? value.flatMap((item, i) => valuesAt(item, rest, [...at, i])) : [];

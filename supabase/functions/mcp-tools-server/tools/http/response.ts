@@ -57,11 +57,60 @@ function isJsonType(contentType: string): boolean {
   return /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType);
 }
 
+/**
+ * The headers a HEAD answer is asked for (what the resource is, how big, which version, where),
+ * in this order; others (cookies, rate limits, vendor headers) are not passed on.
+ */
+export const HEAD_HEADERS = [
+  "content-type",
+  "content-length",
+  "etag",
+  "last-modified",
+  "cache-control",
+  "expires",
+  "content-encoding",
+  "content-language",
+  "content-disposition",
+  "accept-ranges",
+  "location",
+] as const;
+
+/** How much of one header value the caller sees. */
+const HEADER_VALUE_CHARS = 1_000;
+
+/**
+ * A HEAD answer has no body: the result is its status and HEAD_HEADERS, as text and as
+ * `structuredContent` ({ status, headers }). 2xx and 304 (not modified) are answers; any other
+ * status is an `isError` result, as for the other methods.
+ */
+function headResult(response: UpstreamResponse, redact: Redact): ToolResult {
+  const headers: Record<string, string> = {};
+  for (const name of HEAD_HEADERS) {
+    const value = response.headers.get(name);
+    if (value !== null) headers[name] = trimText(redact(value), HEADER_VALUE_CHARS);
+  }
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  const answered = (response.status >= 200 && response.status < 300) || response.status === 304;
+  return {
+    content: [{
+      type: "text",
+      text: `The upstream API answered HTTP ${response.status}${
+        statusText(response.status)
+      } to HEAD${
+        lines.length ? `:\n${lines.join("\n")}` : ", with no headers describing the resource."
+      }`,
+    }],
+    structuredContent: { status: response.status, headers },
+    ...(answered ? {} : { isError: true }),
+  };
+}
+
 export function toToolResult(
   response: UpstreamResponse,
   definition: HttpDefinition,
   redact: Redact,
 ): ToolResult {
+  if (definition.method === "HEAD") return headResult(response, redact);
   const text = new TextDecoder().decode(response.body);
   const status = `${response.status}${statusText(response.status)}`;
   if (response.status < 200 || response.status >= 300) {
@@ -121,6 +170,7 @@ export function toToolResult(
 }
 
 const REASONS: Record<number, string> = {
+  304: "Not Modified",
   400: "Bad Request",
   401: "Unauthorized",
   403: "Forbidden",
