@@ -11,7 +11,7 @@
  *
  *   deno run -A bench/baselines.ts <variant> <port>
  */
-import { createMcpHandler, McpServer as SdkServer } from "@modelcontextprotocol/server";
+import type { McpServer as SdkServer } from "@modelcontextprotocol/server";
 import { McpServer, StreamableHttpTransport } from "mcp-lite";
 import { z } from "zod";
 import type { ToolCallContext } from "../supabase/functions/mcp-tools-server/tools/contract.ts";
@@ -77,8 +77,12 @@ function liteHandler(schemaAdapter: SchemaAdapter = toJsonSchema): Handler {
   return new StreamableHttpTransport().bind(server);
 }
 
-function sdkServer(): SdkServer {
-  const server = new SdkServer({ name: "bench", version: "1.0.0" });
+// Loaded only for its own variant, so the others also run where the SDK isn't mapped (the
+// function's import map, on the edge runtime's Deno).
+const sdk = () => import("@modelcontextprotocol/server");
+
+function sdkServer(Server: typeof SdkServer): SdkServer {
+  const server = new Server({ name: "bench", version: "1.0.0" });
   for (const tool of benchTools) {
     server.registerTool(tool.name, {
       title: tool.title,
@@ -119,8 +123,10 @@ export function baselineHandler(variant: Baseline): Handler {
     case "ceiling":
       return ceiling();
     case "sdk-v2": {
-      const handler = createMcpHandler(() => sdkServer());
-      return (request) => handler.fetch(request);
+      const handler = sdk().then(({ createMcpHandler, McpServer }) =>
+        createMcpHandler(() => sdkServer(McpServer))
+      );
+      return async (request) => (await handler).fetch(request);
     }
   }
 }

@@ -23,6 +23,8 @@ export interface LoadSample {
   errors: number;
   /** Measured time, warm-up excluded. */
   elapsedMs: number;
+  /** Every request answered, warm-up included (what the server did in the whole run). */
+  sent: number;
   /** Latency of every recorded request, ms. */
   latencies: Float64Array;
   /** The first failure, to say what went wrong. */
@@ -190,6 +192,7 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions): Promise<Lo
   const stopAt = measureFrom + opts.durationMs;
   const latencies: number[] = [];
   let errors = 0;
+  let sent = 0;
   let firstError: string | undefined;
 
   const worker = async () => {
@@ -203,6 +206,7 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions): Promise<Lo
         await writeAll(conn, request);
         const answer = await readAnswer(reader);
         const t1 = performance.now();
+        sent++;
         if (t0 < measureFrom) continue;
         if (isSuccess(answer)) latencies.push(t1 - t0);
         else {
@@ -218,6 +222,7 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions): Promise<Lo
   const elapsedMs = performance.now() - measureFrom;
   return {
     requests: latencies.length,
+    sent,
     errors,
     elapsedMs,
     latencies: Float64Array.from(latencies),

@@ -67,12 +67,28 @@ function options() {
 
 const say = (line: string) => console.error(line);
 
-async function startBaseline(stack: Stack, id: Baseline): Promise<Variant & { base: string }> {
+/**
+ * A baseline server on the bench's Deno, or on `edge` (the Deno the edge runtime embeds, with the
+ * function's import map and no lockfile, as the function itself runs there).
+ */
+async function startBaseline(
+  stack: Stack,
+  id: Baseline,
+  edge?: string,
+): Promise<Variant & { base: string }> {
   const { port } = choosePorts({ port: undefined });
+  const functionConfig = join(ROOT, "supabase", "functions", "mcp-tools-server", "deno.json");
   const child = await spawnChild({
-    name: id,
-    cmd: Deno.execPath(),
-    args: ["run", "-A", join(ROOT, "bench", "baselines.ts"), id, String(port)],
+    name: edge ? `${id}-edge` : id,
+    cmd: edge ?? Deno.execPath(),
+    args: [
+      "run",
+      "-A",
+      ...(edge ? ["--no-lock", "--config", functionConfig] : []),
+      join(ROOT, "bench", "baselines.ts"),
+      id,
+      String(port),
+    ],
     cwd: ROOT,
     env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
     logPath: join(stack.runDir, "logs", `${id}.log`),
@@ -82,8 +98,18 @@ async function startBaseline(stack: Stack, id: Baseline): Promise<Variant & { ba
   await waitForOk(`${base}/health`, { timeoutMs: 60_000, children: [child] });
   // The SDK refuses clients that don't accept SSE (406), so it is sent what spec clients send.
   const accept = id === "sdk-v2" ? "sse" as const : undefined;
-  return { id, label: BASELINE_LABELS[id], url: `${base}/mcp`, base, accept };
+  return {
+    id: edge ? `${id}-edge` : id,
+    label: edge ? `${BASELINE_LABELS[id]} (edge runtime's Deno)` : BASELINE_LABELS[id],
+    url: `${base}/mcp`,
+    base,
+    accept,
+    pid: child.pid,
+  };
 }
+
+/** Baselines also run on the edge runtime's Deno, so the function is compared on its own. */
+const EDGE_BASELINES: Baseline[] = ["lite-shared", "ceiling"];
 
 /**
  * Bare mcp-lite behind a gateway stand-in of its own, to compare with the function behind the
@@ -120,8 +146,25 @@ async function behindGateway(stack: Stack, baselineUrl: string): Promise<Variant
 function ratioSpecs(): RatioSpec[] {
   const json = METHODS.flatMap((method) =>
     [
-      { name: "function / bare mcp-lite", numerator: "direct", denominator: "lite-shared" },
-      { name: "function / Deno.serve ceiling", numerator: "direct", denominator: "ceiling" },
+      // Like with like: the function and its baselines on the same Deno. The edge runtime's is
+      // where the function runs in production, so those are the primary figures.
+      { name: "function / bare mcp-lite", numerator: "direct", denominator: "lite-shared-edge" },
+      { name: "function / Deno.serve ceiling", numerator: "direct", denominator: "ceiling-edge" },
+      {
+        name: "function / bare mcp-lite, on the bench's Deno",
+        numerator: "direct-current",
+        denominator: "lite-shared",
+      },
+      {
+        name: "function / Deno.serve ceiling, on the bench's Deno",
+        numerator: "direct-current",
+        denominator: "ceiling",
+      },
+      {
+        name: "function on the edge runtime's Deno / bare mcp-lite on the bench's",
+        numerator: "direct",
+        denominator: "lite-shared",
+      },
       {
         name: "function on Deno 2.1.4 / on the bench's Deno",
         numerator: "direct",
@@ -154,7 +197,7 @@ function ratioSpecs(): RatioSpec[] {
   const sse = METHODS.map((method) => ({
     name: "function / bare mcp-lite, SSE accepted",
     numerator: "direct",
-    denominator: "lite-shared",
+    denominator: "lite-shared-edge",
     method,
     accept: "sse" as const,
   }));
@@ -172,14 +215,18 @@ async function main() {
       BENCH_TOOL_NAMES,
       ["echo", "tenant_info"],
     ]);
+    const edge = await edgeRuntimeDeno();
     const baselines = [];
     for (const id of BASELINES) baselines.push(await startBaseline(stack, id));
-    const lite = baselines.find((b) => b.id === "lite-shared")!;
+    for (const id of EDGE_BASELINES) baselines.push(await startBaseline(stack, id, edge.path));
+    // Bare mcp-lite on the function's own runtime: what SSE, same-bytes and gateway compare with.
+    const lite = baselines.find((b) => b.id === "lite-shared-edge")!;
     const direct: Variant = {
       id: "direct",
       label: "(a) function, no gateway (edge runtime's Deno)",
       url: `${stack.function.url}/mcp-tools-server/mcp`,
       key: benchKey,
+      pid: stack.function.pid,
     };
     // The stack runs the function on the edge runtime's Deno (2.1.4); the same entry on the Deno
     // running this bench is measured beside it, so both runtimes' warm figures come from one run.
@@ -196,6 +243,7 @@ async function main() {
       label: `(a) function, no gateway (Deno ${Deno.version.deno})`,
       url: `${onCurrent.url}/mcp-tools-server/mcp`,
       key: benchKey,
+      pid: onCurrent.pid,
     };
     const viaGateway = [
       { id: "gateway", label: "(a) function via gateway", url: stack.mcpUrl, key: benchKey },
@@ -224,7 +272,6 @@ async function main() {
     // whether deploying one would start sooner.
     const bundle = join(stack.runDir, "bundle", "index.js");
     await buildFunction(bundle);
-    const edge = await edgeRuntimeDeno();
     const cold = await coldProcesses(
       stack,
       [{ runtime: edge }, { runtime: edge, bundle }, { runtime: benchDeno() }],

@@ -3,6 +3,7 @@
  * case once (in a rotated order), so machine noise lands on all. Ratios are taken within each
  * round — both sides measured seconds apart — and reported as the median and range over rounds.
  */
+import { cpuMicros } from "./cpu.ts";
 import { type LoadOptions, type LoadSample, runLoad, sendOnce } from "./load.ts";
 import { type Accept, mcpTarget, type Method, rpcMessage } from "./mcp.ts";
 import { percentile, round } from "./stats.ts";
@@ -15,6 +16,8 @@ export interface Variant {
   key?: string;
   /** What this variant must be sent, whatever the case says (the SDK refuses JSON-only clients). */
   accept?: Accept;
+  /** The serving process, for its CPU per request; absent when several processes serve. */
+  pid?: number;
 }
 
 /** One measured combination: a variant, a method, and what the client accepts. */
@@ -35,6 +38,12 @@ export interface CaseFigures {
   roundsRps: number[];
   p50Ms: number;
   p99Ms: number;
+  /**
+   * CPU µs the serving process spent per request, median over rounds (and per round): steadier
+   * than req/s on a shared machine. Absent when not measurable.
+   */
+  cpuUs?: number;
+  roundsCpuUs?: number[];
 }
 
 /** `numerator / denominator` throughput, per round. */
@@ -93,16 +102,24 @@ export async function measureThroughput(
   opts: LoadOptions & { rounds: number; progress: (line: string) => void },
 ): Promise<{ figures: CaseFigures[]; perRound: Map<string, number[]> }> {
   const samples = new Map<string, LoadSample[]>();
+  const cpu = new Map<string, number[]>();
   for (let r = 0; r < opts.rounds; r++) {
     const order = cases.map((_, i) => cases[(i + r) % cases.length]);
     for (const c of order) {
       const { variant: v, method, accept } = c;
+      const cpuBefore = cpuMicros(v.pid);
       const sample = await runLoad(mcpTarget(v.url, method, v.key, accept), opts);
+      const cpuAfter = cpuMicros(v.pid);
       if (sample.errors > 0) {
         throw new Error(`${v.label} ${method}: ${sample.errors} failed, e.g. ${sample.firstError}`);
       }
       const key = caseKey(v.id, method, accept);
       samples.set(key, [...(samples.get(key) ?? []), sample]);
+      // The warm-up's requests are not counted in `requests`, but their CPU is in the reading:
+      // counted in proportion, so the figure is per request sent.
+      if (cpuBefore !== undefined && cpuAfter !== undefined && sample.sent > 0) {
+        cpu.set(key, [...(cpu.get(key) ?? []), (cpuAfter - cpuBefore) / sample.sent]);
+      }
       opts.progress(
         `round ${r + 1}/${opts.rounds} ${method.padEnd(10)} ${accept.padEnd(4)} ` +
           `${v.label.padEnd(40)} ${Math.round(sample.requests / sample.elapsedMs * 1000)} req/s`,
@@ -135,9 +152,15 @@ export async function measureThroughput(
       roundsRps: rounds.map((x) => round(x, 0)),
       p50Ms: round(percentile(all, 50)),
       p99Ms: round(percentile(all, 99)),
+      ...cpuFigures(cpu.get(key)),
     });
   }
   return { figures, perRound };
+}
+
+function cpuFigures(rounds: number[] | undefined) {
+  if (!rounds || rounds.length === 0) return {};
+  return { cpuUs: round(percentile(rounds, 50), 1), roundsCpuUs: rounds.map((x) => round(x, 1)) };
 }
 
 /** Each ratio per round, then its median and range. */

@@ -7,7 +7,7 @@
 import { checksumMatches, type ParsedKey, sha256Hex } from "./api_key.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Config } from "../config.ts";
-import { readApiKey } from "./credentials.ts";
+import { parseKeyText, readKeyText } from "./credentials.ts";
 import { ApiError } from "../lib/api_error.ts";
 import { TtlCache } from "../lib/ttl_cache.ts";
 import { FailureBudget } from "../lib/failure_budget.ts";
@@ -88,44 +88,66 @@ export class Authenticator {
     return this.#cache.size;
   }
 
-  /** `seen.keyCache` says whether this request found the key cached or looked it up. */
-  async authenticate(request: Request, seen?: { keyCache?: "hit" | "miss" }): Promise<Caller> {
-    const { clock, metrics, config } = this.deps;
-    const key = readApiKey(request);
+  /**
+   * `seen.keyCache` says whether this request found the key cached or looked it up. A cached key
+   * is answered synchronously (no promise, no await): this is every warm request's path.
+   * `authorization`: the header, when the caller already read it.
+   */
+  authenticate(
+    request: Request,
+    seen?: { keyCache?: "hit" | "miss" },
+    authorization: string | null = request.headers.get("authorization"),
+  ): Caller | Promise<Caller> {
+    const text = readKeyText(request, authorization);
     // Cached by the key itself (isolate memory only; the database keeps hashes): a hit costs
-    // one Map lookup, no hashing.
-    let caller = this.#cache.peek(key.key);
-    if (caller === undefined || caller === null) {
-      if (seen) seen.keyCache = "miss";
-      const address = clientAddress(request, config.clientAddressHeader);
-      this.#checkBudgets(address, key.keyId);
-      try {
-        caller = await this.#cache.get(key.key, () => this.#load(key), {
-          onStale: () => metrics.staleKeysServed++,
-        });
-      } catch (err) {
-        if (err instanceof ApiError && err.code === "INVALID_API_KEY") {
-          this.#failed(address, key.keyId);
-        }
-        if (!(err instanceof StoreUnavailableError)) throw err;
-        throw new ApiError(
-          "STORE_UNAVAILABLE",
-          "The server can't check API keys right now. Retry shortly.",
-          { "retry-after": String(config.retryAfterSeconds) },
-        );
+    // one Map lookup, no parsing, no hashing. Only well-formed keys are ever cached.
+    const caller = this.#cache.peek(text);
+    if (!caller) return this.#lookUp(request, text, seen);
+    if (seen) seen.keyCache = "hit";
+    this.deps.metrics.keyCacheHits++;
+    return this.#admit(caller);
+  }
+
+  /** A key this isolate holds no fresh answer for: its shape, the budgets, then the store. */
+  async #lookUp(
+    request: Request,
+    text: string,
+    seen: { keyCache?: "hit" | "miss" } | undefined,
+  ): Promise<Caller> {
+    const { metrics, config } = this.deps;
+    if (seen) seen.keyCache = "miss";
+    const key = parseKeyText(text);
+    const address = clientAddress(request, config.clientAddressHeader);
+    this.#checkBudgets(address, key.keyId);
+    let caller: Caller | null;
+    try {
+      caller = await this.#cache.get(key.key, () => this.#load(key), {
+        onStale: () => metrics.staleKeysServed++,
+      });
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "INVALID_API_KEY") {
+        this.#failed(address, key.keyId);
       }
-      if (!caller) this.#failed(address, key.keyId);
-    } else {
-      if (seen) seen.keyCache = "hit";
-      metrics.keyCacheHits++;
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      throw new ApiError(
+        "STORE_UNAVAILABLE",
+        "The server can't check API keys right now. Retry shortly.",
+        { "retry-after": String(config.retryAfterSeconds) },
+      );
     }
     if (!caller) {
+      this.#failed(address, key.keyId);
       throw new ApiError(
         "INVALID_API_KEY",
         "The API key is not recognised. Check that it was copied whole, or ask an admin for a new one.",
       );
     }
-    const now = clock.now();
+    return await this.#admit(caller);
+  }
+
+  /** What a known key may still be refused for, checked on every request; remote tools added. */
+  #admit(caller: Caller): Caller | Promise<Caller> {
+    const now = this.deps.clock.now();
     if (caller.revokedAt !== null && caller.revokedAt <= now) {
       throw new ApiError(
         "KEY_REVOKED",
@@ -148,18 +170,18 @@ export class Authenticator {
       );
     }
     const { remote } = this.deps;
-    if (remote && caller.remoteServers.length > 0) {
-      return {
-        ...caller,
-        toolSet: await (await remote()).extend(
-          caller.tenant,
-          caller.remoteServers,
-          caller.toolSet,
-          caller.allowedTools,
-        ),
-      };
-    }
+    if (remote && caller.remoteServers.length > 0) return this.#withRemoteTools(caller, remote);
     return caller;
+  }
+
+  async #withRemoteTools(caller: Caller, remote: () => Promise<RemoteTools>): Promise<Caller> {
+    const toolSet = await (await remote()).extend(
+      caller.tenant,
+      caller.remoteServers,
+      caller.toolSet,
+      caller.allowedTools,
+    );
+    return { ...caller, toolSet };
   }
 
   #checkBudgets(address: string | null, keyId: string): void {

@@ -17,13 +17,17 @@ export class Callers {
     private readonly users: UserAuthenticator | undefined,
   ) {}
 
-  /** `seen.keyCache` (API keys) says whether the key was found cached or looked up. */
-  async authenticate(
+  /**
+   * `seen.keyCache` (API keys) says whether the key was found cached or looked up. A cached key is
+   * answered synchronously, as the warm path wants it.
+   */
+  authenticate(
     request: Request,
     tenantSlug?: string,
     seen?: { keyCache?: "hit" | "miss" },
-  ): Promise<Caller | UserCaller> {
-    const token = userToken(request);
+  ): Caller | UserCaller | Promise<Caller | UserCaller> {
+    const authorization = request.headers.get("authorization");
+    const token = userToken(request, authorization);
     if (token !== undefined) {
       refuseCredentialsInUrl(request.url);
       if (!this.users) {
@@ -33,9 +37,9 @@ export class Callers {
             "not enabled here. Send 'Authorization: Bearer <api key>'.",
         );
       }
-      return await this.users.authenticate(token, tenantSlug);
+      return this.users.authenticate(token, tenantSlug);
     }
-    if (this.users && !hasCredential(request)) {
+    if (this.users && !hasCredential(request, authorization)) {
       refuseCredentialsInUrl(request.url);
       throw new ApiError(
         "MISSING_API_KEY",
@@ -43,28 +47,40 @@ export class Callers {
           "(a person signs in with their Supabase account and must be a member of the tenant).",
       );
     }
-    const caller = await this.keys.authenticate(request, seen);
-    if (tenantSlug !== undefined && caller.tenant.slug !== tenantSlug) {
-      throw new ApiError(
-        "WRONG_TENANT",
-        `The API key ${caller.keyPrefix}… belongs to tenant "${caller.tenant.slug}", not ` +
-          `"${tenantSlug}". Use the URL of the key's own tenant, or …/mcp without a tenant.`,
-      );
-    }
-    return caller;
+    const caller = this.keys.authenticate(request, seen, authorization);
+    if (tenantSlug === undefined) return caller;
+    return caller instanceof Promise
+      ? caller.then((found) => inTenant(found, tenantSlug))
+      : inTenant(caller, tenantSlug);
   }
 }
 
-function hasCredential(request: Request): boolean {
-  const authorization = request.headers.get("authorization")?.replace(/^Bearer\s*/i, "").trim();
-  return !!authorization || !!request.headers.get("x-api-key")?.trim();
+/** A key caller reaching `/t/<slug>/mcp` must belong to that tenant. */
+function inTenant(caller: Caller, tenantSlug: string): Caller {
+  if (caller.tenant.slug !== tenantSlug) {
+    throw new ApiError(
+      "WRONG_TENANT",
+      `The API key ${caller.keyPrefix}… belongs to tenant "${caller.tenant.slug}", not ` +
+        `"${tenantSlug}". Use the URL of the key's own tenant, or …/mcp without a tenant.`,
+    );
+  }
+  return caller;
+}
+
+function hasCredential(request: Request, header: string | null): boolean {
+  // Anything but an empty "Bearer" counts; what it is gets checked next.
+  const authorization = header?.trim();
+  if (authorization && !/^Bearer$/i.test(authorization)) return true;
+  return !!request.headers.get("x-api-key")?.trim();
 }
 
 /** The bearer token when it is shaped like a JWT and no x-api-key rides beside it. */
-function userToken(request: Request): string | undefined {
+function userToken(request: Request, authorization: string | null): string | undefined {
+  // A JWT has two dots, an API key none: most requests stop here.
+  if (authorization === null || !authorization.includes(".")) return undefined;
   // supabase-js sends its own JWT in Authorization and the API key in x-api-key: a key case.
   if (request.headers.has("x-api-key")) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   return match && looksLikeJwt(match[1]) && !isProjectApiKey(match[1]) ? match[1] : undefined;
 }
 

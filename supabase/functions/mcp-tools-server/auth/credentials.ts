@@ -27,9 +27,13 @@ export function readApiKey(request: Request): ParsedKey {
  * The one credential the request carries, as sent, or an ApiError; its format is not checked
  * yet (a key cache hit needs no check: only well-formed keys get into the cache).
  */
-export function readKeyText(request: Request): string {
+/** `authorization`: the Authorization header when the caller already read it. */
+export function readKeyText(
+  request: Request,
+  authorization: string | null = request.headers.get("authorization"),
+): string {
   refuseCredentialsInUrl(request.url);
-  const bearer = bearerToken(request.headers.get("authorization"));
+  const bearer = bearerToken(authorization);
   const headerKey = single("x-api-key", request.headers.get("x-api-key"));
 
   let key: string | undefined;

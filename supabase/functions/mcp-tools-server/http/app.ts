@@ -13,7 +13,7 @@ import type { Metrics } from "../lib/metrics.ts";
 import type { McpFront } from "../mcp/front.ts";
 import { rpcErrorResponse } from "../mcp/protocol/jsonrpc.ts";
 import type { ServerCache } from "../mcp/server_cache.ts";
-import { declaredSize, discardUnread, readBody } from "./body.ts";
+import { discardUnread, readBody, refuseTooLarge } from "./body.ts";
 import { cors } from "./cors.ts";
 import { ApiError, apiErrorResponse } from "./errors.ts";
 import { METADATA_PATH, protectedResourceMetadata, wwwAuthenticate } from "./oauth.ts";
@@ -41,7 +41,12 @@ export interface HttpApp {
 }
 
 type Env = { Variables: { record: RequestRecord } };
-type Endpoint = (request: Request, record: RequestRecord) => Promise<Response>;
+/** `origin`: the request's Origin header, already read by the caller (null: none). */
+type Endpoint = (
+  request: Request,
+  record: RequestRecord,
+  origin: string | null,
+) => Promise<Response>;
 
 export function createHttpApp(deps: HttpDeps): HttpApp {
   const fail = failureResponse(deps);
@@ -53,7 +58,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       // CORS headers; it takes the same endpoint, and fails the same way, as the routed path.
       if (request.method === "POST" && !request.headers.has("origin") && isMcpPath(request.url)) {
         const record = new RequestRecord(deps.metering);
-        const response = await mcp(request, record);
+        const response = await mcp(request, record, null);
         record.finish(request.method, response.status, record.failure);
         return response;
       }
@@ -70,13 +75,17 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
 function mcpEndpoint(deps: HttpDeps, fail: (err: unknown, request: Request) => Response): Endpoint {
   const { config, callers, servers, front, metrics } = deps;
   const originPolicy = { allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts };
-  return async (request, record) => {
+  return async (request, record, origin) => {
     try {
       metrics.requests++;
-      checkOrigin(request, originPolicy);
-      const declared = await declaredSize(request, config.maxBodyBytes);
-      // Authentication first, the same in both protocol eras.
-      const caller = await callers.authenticate(request, tenantOf(request.url), record);
+      checkOrigin(request, originPolicy, origin);
+      const declared = request.headers.get("content-length");
+      if (declared !== null && Number(declared) > config.maxBodyBytes) {
+        await refuseTooLarge(request, config.maxBodyBytes);
+      }
+      // Authentication first, the same in both protocol eras; a cached key needs no await.
+      const found = callers.authenticate(request, tenantOf(request.url), record);
+      const caller = found instanceof Promise ? await found : found;
       // After authentication, so an anonymous probe learns nothing but "authenticate".
       if (request.method !== "POST") {
         throw new ApiError(
@@ -167,7 +176,7 @@ function routes(
     });
     // Preflights are answered before anything else; CORS headers go on every answer, errors too.
     app.use(path, cors(originPolicy));
-    app.all(path, (c) => mcp(c.req.raw, c.get("record")));
+    app.all(path, (c) => mcp(c.req.raw, c.get("record"), c.req.header("origin") ?? null));
   }
   if (config.userAuth.oauth) {
     app.use(`${METADATA_PATH}/*`, cors({ ...originPolicy, allowedOrigins: "*" }));
@@ -204,6 +213,7 @@ function routes(
 
 /** The tenant segment of `…/t/<slug>/mcp`, if the URL has one. */
 function tenantOf(url: string): string | undefined {
+  if (!url.includes("/t/")) return undefined;
   const match = /\/t\/([^/?]+)\/mcp\/?(\?|$)/.exec(url);
   return match ? decodeURIComponent(match[1]) : undefined;
 }

@@ -39,8 +39,12 @@ export function originNotAllowed(origin: string | null): ApiError {
   );
 }
 
-export function checkOrigin(request: Request, policy: OriginPolicy): void {
-  const origin = request.headers.get("origin");
+/** `origin`: the Origin header when the caller already read it (null: none was sent). */
+export function checkOrigin(
+  request: Request,
+  policy: OriginPolicy,
+  origin: string | null = request.headers.get("origin"),
+): void {
   if (!isOriginAllowed(origin, policy)) throw originNotAllowed(origin);
   if (policy.allowedHosts.length === 0) return;
   const host = requestHost(request.headers)?.toLowerCase() ?? null;

@@ -11,10 +11,49 @@ export const consoleLogger: Logger = {
 
 export const silentLogger: Logger = { info: () => {}, error: () => {} };
 
-function line(level: string, event: string, fields: Record<string, unknown> = {}): string {
-  const out: Record<string, unknown> = { level, event };
-  for (const [k, v] of Object.entries(fields)) {
-    out[k] = v instanceof Error ? `${v.name}: ${v.message}` : v;
+/**
+ * The JSON line of one event: the same text `JSON.stringify({ level, event, ...fields })` gives
+ * (an Error as "Name: message", never its stack), built without the intermediate object because
+ * a line is written for every request. Plain strings and numbers are written as they are; anything
+ * else goes through JSON.stringify.
+ */
+export function line(level: string, event: string, fields?: Record<string, unknown>): string {
+  let out = `{"level":${text(level)},"event":${text(event)}`;
+  for (const k in fields) {
+    if (k === "level" || k === "event") return slowLine(level, event, fields);
+    const v = fields[k];
+    if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+    out += `,${text(k)}:${value(v)}`;
+  }
+  return out + "}";
+}
+
+/** Printable ASCII without `"` or `\`: written between quotes as it is. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+const text = (s: string) => PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+
+function value(v: unknown): string {
+  switch (typeof v) {
+    case "string":
+      return text(v);
+    case "number":
+      return Number.isFinite(v) ? String(v) : "null";
+    case "boolean":
+      return String(v);
+    default:
+      if (v === null) return "null";
+      if (v instanceof Error) return text(`${v.name}: ${v.message}`);
+      return JSON.stringify(v);
+  }
+}
+
+/** Fields that would overwrite level or event: as the object spread would have it. */
+function slowLine(level: string, event: string, fields: Record<string, unknown>): string {
+  const out: Record<string, unknown> = { level, event, ...fields };
+  for (const k in fields) {
+    const v = fields[k];
+    if (v instanceof Error) out[k] = `${v.name}: ${v.message}`;
   }
   return JSON.stringify(out);
 }

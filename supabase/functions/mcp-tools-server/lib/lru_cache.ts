@@ -17,6 +17,8 @@ export interface LruOptions {
 
 export class LruCache<V> {
   #slots = new Map<string, Slot<V>>();
+  /** The key at the Map's end: the most recently used. */
+  #last: string | undefined;
 
   constructor(private readonly options: LruOptions) {}
 
@@ -34,14 +36,20 @@ export class LruCache<V> {
     this.#evictIdle(now, events.onEvict);
     const slot = this.#slots.get(key);
     if (slot) {
-      this.#slots.delete(key); // move to the most recently used end
       slot.lastUsed = now;
-      this.#slots.set(key, slot);
+      // Move to the most recently used end, unless it is there already (a re-insertion would
+      // leave a hole for the Map to compact, on every request of a busy tool set).
+      if (this.#last !== key) {
+        this.#slots.delete(key);
+        this.#slots.set(key, slot);
+        this.#last = key;
+      }
       events.onHit?.();
       return slot.value;
     }
     const value = create();
     this.#slots.set(key, { value, lastUsed: now });
+    this.#last = key;
     for (const oldest of this.#slots.keys()) {
       if (this.#slots.size <= this.options.maxEntries) break;
       this.#slots.delete(oldest);

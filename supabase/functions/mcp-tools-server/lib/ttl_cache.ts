@@ -111,21 +111,36 @@ export class TtlCache<V> {
     if (value === null) {
       if (negativeTtlMs <= 0) return;
       this.#missing.set(key, { value: null, expiresAt: clock.now() + negativeTtlMs });
+      mostRecent.set(this.#missing, key);
       bound(this.#missing, maxNegativeEntries ?? maxEntries);
     } else {
       if (ttlMs <= 0) return;
       this.#found.set(key, { value, expiresAt: clock.now() + ttlMs });
+      mostRecent.set(this.#found, key);
       bound(this.#found, maxEntries);
     }
   }
 }
 
-/** Moves an entry to the most recently used end (Map order is least recently used first). */
+/**
+ * Moves an entry to the most recently used end (Map order is least recently used first). An entry
+ * already there stays put: re-inserting it would change nothing but leave a hole the Map must
+ * later compact, on every request of a caller that sends many in a row.
+ */
 function touch<E>(map: Map<string, E>, key: string, entry: E): E {
+  if (lastKey(map) === key) return entry;
   map.delete(key);
   map.set(key, entry);
+  mostRecent.set(map, key);
   return entry;
 }
+
+/**
+ * The key last added or moved to each map's end (a Map can't say which is last without a walk);
+ * every insertion goes through `touch` or `#store`, which keep it.
+ */
+const mostRecent = new WeakMap<Map<string, unknown>, string>();
+const lastKey = (map: Map<string, unknown>) => mostRecent.get(map);
 
 function bound<E>(map: Map<string, E>, max: number): void {
   for (const oldest of map.keys()) {

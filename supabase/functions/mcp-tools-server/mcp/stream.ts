@@ -34,12 +34,22 @@ const SILENT: Channel = {
   },
 };
 
+const jsonResponse = (text: string) => new Response(text, { headers: JSON_TYPE });
+
 /** `run` answers with the JSON-RPC response as text. */
-export async function respondLazily(
+export function respondLazily(
   options: { id: RequestId; acceptsStream: boolean },
   run: (channel: Channel) => Promise<string>,
 ): Promise<Response> {
-  if (!options.acceptsStream) return new Response(await run(SILENT), { headers: JSON_TYPE });
+  if (!options.acceptsStream) return run(SILENT).then(jsonResponse);
+  return respondStreaming(options.id, run);
+}
+
+/** The answer of a caller that accepts SSE: JSON until the handler first sends a notification. */
+async function respondStreaming(
+  id: RequestId,
+  run: (channel: Channel) => Promise<string>,
+): Promise<Response> {
   const closed = new AbortController();
   const pending: Uint8Array[] = [];
   let sink: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -86,7 +96,7 @@ export async function respondLazily(
         .catch(() => {
           // The handler already turns failures into JSON-RPC errors; this is a last resort.
           const error = { code: -32603, message: "Internal error" };
-          write(frame(JSON.stringify({ jsonrpc: "2.0", id: options.id, error })));
+          write(frame(JSON.stringify({ jsonrpc: "2.0", id, error })));
         })
         .finally(() => {
           finished = true;
