@@ -211,6 +211,11 @@ Deno.test("a HEAD tool answers with the status and the headers that describe the
     );
     equal(missing.body.result.structuredContent.status, 404);
 
+    // A resource larger than any answer the function reads is still described: HEAD reads none.
+    const big = await post(app, callTool(tools.head, { arg: "big.iso" }), { key: tenant.key });
+    equal(big.body.result.isError, undefined, big.text);
+    equal(big.body.result.structuredContent.headers["content-length"], "5000000");
+
     // Listed read-only, as defined.
     const listed = await post(app, listTools(), { key: tenant.key });
     const head = listed.body.result.tools.find((t: { name: string }) => t.name === tools.head);

@@ -20,6 +20,7 @@ const REMOTE_TOOLS = [
   "crash",
   "echo",
   "flood",
+  "leak",
   "note",
   "paced",
   "refuse",
@@ -177,6 +178,14 @@ Deno.test("upstream errors become isError results naming the source; secrets nev
       noted.text,
     );
     ok(!steps.text.includes(token) && !noted.text.includes(token));
+    // Not only text: embedded resources and structured content are redacted as well.
+    const leaked = await post(a, callTool("up_leak", {}), { key: t.key });
+    ok(!leaked.text.includes(token), leaked.text);
+    deepStrictEqual(leaked.body.result.content[1].resource.text, "[redacted]");
+    deepStrictEqual(leaked.body.result.structuredContent, {
+      auth: "[redacted]",
+      nested: [{ token: "[redacted]" }],
+    });
     const crashed = await post(a, callTool("up_crash", {}), { key: t.key });
     equal(crashed.body.result.isError, true, crashed.text);
     match(crashed.body.result.content[0].text, /remote MCP server "up_"/);

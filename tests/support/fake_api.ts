@@ -77,7 +77,8 @@ export function startFakeApi(name = "api"): FakeApi {
         // carries the credential, as signed download links do, and a cookie rides along.
         return arg === "missing"
           ? json({ error: "no such file" }, 404)
-          : new Response("%PDF".padEnd(4321, "x"), {
+          // "big.iso" is larger than any response the function may read (5 MB).
+          : new Response("%PDF".padEnd(arg === "big.iso" ? 5_000_000 : 4321, "x"), {
             headers: {
               "content-type": "application/pdf",
               etag: `"${arg}-v3"`,

@@ -205,6 +205,22 @@ function tools(
       }),
   );
   register("crash", "Always throws.", {}, () => Promise.reject(new Error("database on fire")));
+  register(
+    "leak",
+    "Quotes the credential in an embedded resource and in structured content.",
+    {},
+    () =>
+      Promise.resolve({
+        content: [
+          { type: "text", text: "ok" },
+          {
+            type: "resource",
+            resource: { uri: "mem://auth", mimeType: "text/plain", text: `Bearer ${token}` },
+          },
+        ],
+        structuredContent: { auth: `Bearer ${token}`, nested: [{ token }] },
+      }),
+  );
   for (const [name, description] of extra) {
     register(
       name,

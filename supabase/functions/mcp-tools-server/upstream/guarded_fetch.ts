@@ -233,7 +233,10 @@ export function createGuardedFetch(policy: UpstreamPolicy): GuardedFetch {
               status: response.status,
               headers: response.headers,
               url: url.href,
-              body: await readCapped(response, policy.maxResponseBytes, url),
+              // A HEAD answer has no body; its Content-Length describes the resource, not it.
+              body: method === "HEAD"
+                ? await discardHeadBody(response)
+                : await readCapped(response, policy.maxResponseBytes, url),
             };
           }
           await response.body?.cancel();
@@ -286,6 +289,11 @@ function tooLarge(url: URL, max: number): UpstreamError {
     "TOO_LARGE",
     `The upstream ${url.origin} answered with more than ${max} bytes; refusing the response.`,
   );
+}
+
+async function discardHeadBody(response: Response): Promise<Uint8Array> {
+  await response.body?.cancel();
+  return new Uint8Array();
 }
 
 /** Refuses a body whose declared length is already past the cap, before reading any of it. */

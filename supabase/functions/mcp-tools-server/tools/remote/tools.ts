@@ -213,13 +213,17 @@ export class RemoteTools {
             signal: AbortSignal.any([call.signal, failed]),
           }) as unknown as ToolResult;
           // Only the result itself: the upstream's _meta (its server info, caching) is not ours.
-          // A remote server may quote the credential back; text never carries it on.
-          const result: ToolResult = {
-            content: (answer.content ?? []).map((block) =>
-              block.type === "text" ? { ...block, text: redact(block.text) } : block
-            ),
-          };
-          if (answer.structuredContent) result.structuredContent = answer.structuredContent;
+          // A remote server may quote the credential back anywhere in it (text, an embedded
+          // resource, structured content): every string is redacted before the agent sees it.
+          const content = redactedJson(answer.content ?? [], redact);
+          const structured = answer.structuredContent === undefined
+            ? undefined
+            : redactedJson(answer.structuredContent, redact);
+          if (content === undefined || (answer.structuredContent && structured === undefined)) {
+            throw new Error("its result is nested too deeply to pass on");
+          }
+          const result: ToolResult = { content: content as ToolResult["content"] };
+          if (structured) result.structuredContent = structured as ToolResult["structuredContent"];
           if (answer.isError) result.isError = true;
           if (!result.isError) return result;
           // The agent must know which source failed: the first text says so.
