@@ -41,8 +41,14 @@ try {
   ]);
   const at = (url: string) => `${url}/mcp-tools-server/mcp`;
   const variants: Variant[] = [
-    { id: "unmetered", label: "(u) no log, usage or limits", url: at(unmetered.url), key },
-    { id: "log", label: "(l) log line only", url: at(logOnly.url), key },
+    {
+      id: "unmetered",
+      label: "(u) no log, usage or limits",
+      url: at(unmetered.url),
+      key,
+      pid: unmetered.pid,
+    },
+    { id: "log", label: "(l) log line only", url: at(logOnly.url), key, pid: logOnly.pid },
     { id: "metered", label: "(m) log + usage events", url: at(metered.url), key },
     { id: "limited", label: "(m) + limits (leases)", url: at(metered.url), key: limitedKey },
     { id: "user", label: "(m) user token, no limits", url: at(metered.url), key: user },
@@ -52,7 +58,7 @@ try {
       url: at(metered.url),
       key: limitedUser,
     },
-  ];
+  ].map((v) => ({ pid: metered.pid, ...v }));
   for (const v of variants) await checkVariant(v);
   const cases = variants.map((variant) => ({
     variant,
@@ -67,22 +73,36 @@ try {
     progress: say,
   });
   const base = figures.find((f) => f.variant === "unmetered")!;
-  const rows = figures.map((f) => {
-    const ratios = f.roundsRps.map((rps, i) => rps / base.roundsRps[i]).sort((a, b) => a - b);
-    const median = ratios[Math.floor(ratios.length / 2)];
-    return [
-      f.label,
-      f.rps,
-      f.p50Ms,
-      f.p99Ms,
-      `${round(median, 3)} (${round(ratios[0], 3)}–${round(ratios.at(-1)!, 3)})`,
-    ];
-  });
+  const spread = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    return `${round(median, 3)} (${round(sorted[0], 3)}–${round(sorted.at(-1)!, 3)})`;
+  };
+  const rows = figures.map((f) => [
+    f.label,
+    f.rps,
+    f.p50Ms,
+    f.p99Ms,
+    spread(f.roundsRps.map((rps, i) => rps / base.roundsRps[i])),
+    f.cpuUs ?? "",
+    // Each process's CPU per request, against (u)'s in the same round: steadier than req/s.
+    f.roundsCpuUs && base.roundsCpuUs
+      ? spread(f.roundsCpuUs.map((us, i) => base.roundsCpuUs![i] / us))
+      : "",
+  ]);
   console.log(
     `\nwarm tools/call, ${rounds} interleaved rounds × ${durationMs / 1000} s, 16 connections`,
   );
   console.log(
-    table(["variant", "req/s", "p50 ms", "p99 ms", "× (u) per round: median (range)"], rows),
+    table([
+      "variant",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "× (u) req/s per round: median (range)",
+      "CPU µs/req",
+      "× (u) by CPU per request",
+    ], rows),
   );
   // The limits' own share for each credential: limited ÷ the same credential unlimited, per round.
   for (
