@@ -121,6 +121,32 @@ export interface ColdConfig {
   codeCache?: boolean;
 }
 
+/**
+ * A DENO_DIR of the cold processes' own: the npm packages and remote modules are linked from the
+ * bench's (nothing to download), but its caches — dependency analysis, transpiled code, V8's code
+ * cache, all SQLite files — are private. In the DENO_DIR every other Deno process on the machine
+ * shares they were contended: a start re-analysed the build's 570 KiB (≈ 250 ms of CPU) on most
+ * runs, which said more about the neighbours than about the function. An edge runtime's worker
+ * shares no such files either.
+ */
+export async function privateDenoDir(dir: string): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const info = JSON.parse(new TextDecoder().decode(out.stdout));
+  await Deno.mkdir(dir, { recursive: true });
+  for (const [name, target] of [["npm", info.npmCache], ["remote", info.modulesCache]]) {
+    if (typeof target !== "string") continue;
+    await Deno.mkdir(target, { recursive: true });
+    await Deno.symlink(target, join(dir, name)).catch((err) => {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    });
+  }
+  return dir;
+}
+
 /** Every cold configuration, runtime by runtime: the floor, index.ts and the build at `build`. */
 export async function coldConfigs(build: string): Promise<ColdConfig[]> {
   const configs: ColdConfig[] = [];
@@ -145,8 +171,9 @@ export async function coldConfigs(build: string): Promise<ColdConfig[]> {
 export async function coldProcesses(
   stack: Stack,
   configs: ColdConfig[],
-  opts: { key: string; tools: number; runs: number; progress?: (line: string) => void },
+  options: { key: string; tools: number; runs: number; progress?: (line: string) => void },
 ): Promise<ColdProcessFigures[]> {
+  const opts = { ...options, denoDir: await privateDenoDir(join(stack.runDir, "cold-deno-dir")) };
   const fromStart = configs.map(() => [] as number[]);
   const total = configs.map(() => [] as number[]);
   const cpu = configs.map(() => [] as number[]);
@@ -195,7 +222,7 @@ function coldModule(stack: Stack, config: ColdConfig): string {
 async function coldRun(
   stack: Stack,
   config: ColdConfig,
-  opts: { key: string; tools: number; lingerMs?: number },
+  opts: { key: string; tools: number; denoDir: string; lingerMs?: number },
 ): Promise<{ fromStart: number; total: number; cpu: number }> {
   const { fn: port } = choosePorts({ fn: undefined });
   const module = coldModule(stack, config);
@@ -221,6 +248,7 @@ async function coldRun(
       ...stack.functionEnv,
       MCP_FUNCTION_PORT: String(port),
       BENCH_COLD_MODULE: module,
+      DENO_DIR: opts.denoDir,
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
     },
