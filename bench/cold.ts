@@ -124,10 +124,8 @@ export interface ColdConfig {
 /**
  * A DENO_DIR of the cold processes' own: the npm packages and remote modules are linked from the
  * bench's (nothing to download), but its caches — dependency analysis, transpiled code, V8's code
- * cache, all SQLite files — are private. In the DENO_DIR every other Deno process on the machine
- * shares they were contended: a start re-analysed the build's 570 KiB (≈ 250 ms of CPU) on most
- * runs, which said more about the neighbours than about the function. An edge runtime's worker
- * shares no such files either.
+ * cache, all SQLite files — are private, so what other Deno processes on the machine do to the
+ * shared ones doesn't enter the figures. An edge runtime's worker shares no such files either.
  */
 export async function privateDenoDir(dir: string): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
