@@ -1,6 +1,6 @@
 /**
- * The function exactly as deployed — index.ts, or a bundle of it (bench/bundle.ts) named by
- * BENCH_COLD_MODULE — with one addition outside it: Deno.serve is wrapped before the function
+ * The function exactly as deployed — index.ts, or its build (`deno task build`), or the runtime's
+ * floor (cold_floor.ts), named by BENCH_COLD_MODULE — with one addition outside it: Deno.serve is wrapped before the function
  * is imported, so the first answer says, in an `x-bench-first-answer-ms` header, how long after
  * the runtime started (performance.now()'s origin) its body was ready. Everything the function
  * does — its imports, configuration, composition, serving — falls inside that time.
@@ -26,5 +26,8 @@ Deno.serve =
   ((options: Deno.ServeOptions, handler: Handler) =>
     serve(options, timed(handler))) as typeof Deno.serve;
 
+// Named at run time only: a literal specifier here would make Deno load index.ts's whole module
+// graph before this script's first line, whatever the run measures.
 const module = Deno.env.get("BENCH_COLD_MODULE");
-await (module ? import(module) : import("../supabase/functions/mcp-tools-server/index.ts"));
+if (!module) throw new Error("BENCH_COLD_MODULE must name the module to start");
+await import(module);

@@ -12,8 +12,8 @@ import { choosePorts } from "../scripts/lib/ports.ts";
 import { waitForOk } from "../scripts/lib/wait.ts";
 import { type Stack, startStack } from "../scripts/stack.ts";
 import { type Baseline, BASELINES } from "./baselines.ts";
-import { buildFunction } from "./bundle.ts";
-import { benchDeno, coldProcesses, edgeRuntimeDeno, newTenants } from "./cold.ts";
+import { buildFunction } from "../scripts/build.ts";
+import { coldConfigs, coldProcesses, edgeRuntimeDeno, newTenants } from "./cold.ts";
 import { fingerprintsThroughCache, probeServerMemory } from "./memory.ts";
 import { METHODS } from "./mcp.ts";
 import { budget, machine, printReport, type Report } from "./report.ts";
@@ -268,15 +268,14 @@ async function main() {
     });
 
     say("cold starts…");
-    // index.ts as deployed, on the edge runtime's Deno and on ours; and a bundle of it, to see
-    // whether deploying one would start sooner.
-    const bundle = join(stack.runDir, "bundle", "index.js");
-    await buildFunction(bundle);
-    const cold = await coldProcesses(
-      stack,
-      [{ runtime: edge }, { runtime: edge, bundle }, { runtime: benchDeno() }],
-      { key: builtinKey, tools: 2, runs: opts.coldRuns },
-    );
+    // The build the README deploys, index.ts itself and the runtime's floor, on the edge
+    // runtime's Deno and on ours, taking turns.
+    const build = await buildFunction(join(stack.runDir, "build"));
+    const cold = await coldProcesses(stack, await coldConfigs(build), {
+      key: builtinKey,
+      tools: 2,
+      runs: opts.coldRuns,
+    });
     const directUrl = direct.url;
     const newSetKeys = await tenantsWithKeys(stack, distinctToolSets(BENCH_TOOL_NAMES, 20));
     const knownSetKeys = await tenantsWithKeys(

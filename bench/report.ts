@@ -81,14 +81,7 @@ export function budget(r: Report): Goal[] {
       });
     }
   }
-  const edge = r.cold.processes[0];
-  goals.push({
-    goal: `cold start, ${edge.entry} on ${edge.runtime}: first answer from runtime start, ` +
-      "p50 ≤ 50 ms",
-    measured: `${edge.fromRuntimeStart.p50} ms (p95 ${edge.fromRuntimeStart.p95}); ` +
-      `${edge.spawnToFirstAnswer.p50} ms from spawn`,
-    met: edge.fromRuntimeStart.p50 <= 50,
-  });
+  goals.push(...coldGoals(r.cold.processes));
   const f = r.memory.fingerprints;
   goals.push({
     goal: `${f.cachedServers.toLocaleString("en")} cached fingerprints ≤ 64 MB heap`,
@@ -98,7 +91,65 @@ export function budget(r: Report): Goal[] {
   return goals;
 }
 
+/**
+ * The cold-start goal, for what the README tells people to deploy (the build) on the runtime's
+ * Deno; with the runtime's own floor (a script importing nothing) measured the same way beside it.
+ */
+export function coldGoals(processes: ColdProcessFigures[]): Goal[] {
+  const edge = (entry: string, codeCache: boolean) =>
+    processes.find((c) =>
+      c.entry === entry && c.codeCache === codeCache && c.runtime.endsWith(RUNTIME_DENO)
+    );
+  const goals: Goal[] = [];
+  for (const codeCache of [false, true]) {
+    const deployed = edge("build", codeCache) ?? edge("index.ts", codeCache);
+    if (!deployed) continue;
+    const floor = edge("floor", codeCache);
+    const ours = floor && deployed.overFloorMs
+      ? `; the runtime's floor (nothing imported) ${floor.fromRuntimeStart.p50} ms, ours on top ` +
+        `${deployed.overFloorMs.p50} ms (p95 ${deployed.overFloorMs.p95}, paired by round)`
+      : "";
+    goals.push({
+      goal: `cold start, ${deployed.entry} on ${deployed.runtime}, ` +
+        `${codeCache ? "with" : "without"} a code cache: first answer from runtime start, ` +
+        "p50 ≤ 50 ms",
+      measured: `${deployed.fromRuntimeStart.p50} ms (p95 ${deployed.fromRuntimeStart.p95}); ` +
+        `${deployed.spawnToFirstAnswer.p50} ms from spawn${ours}`,
+      met: deployed.fromRuntimeStart.p50 <= 50,
+    });
+  }
+  return goals;
+}
+
+const RUNTIME_DENO = "2.1.4";
+
 const ms = (s: Spread) => `${s.p50} / ${s.p95}`;
+
+/** The cold-start table: one line per runtime and entry. */
+export function coldTable(processes: ColdProcessFigures[]): string {
+  return table(
+    [
+      "function",
+      "runtime",
+      "code cache",
+      "runs",
+      "from runtime start",
+      "over the floor",
+      "from spawn",
+      "CPU ms",
+    ],
+    processes.map((c) => [
+      c.entry,
+      c.runtime,
+      c.codeCache === false ? "no" : "yes",
+      c.fromRuntimeStart.n,
+      `${ms(c.fromRuntimeStart)} / ${c.fromRuntimeStart.max}`,
+      c.overFloorMs ? ms(c.overFloorMs) : "",
+      `${ms(c.spawnToFirstAnswer)} / ${c.spawnToFirstAnswer.max}`,
+      c.cpuMs ? ms(c.cpuMs) : "",
+    ]),
+  );
+}
 
 export function printReport(r: Report): void {
   const m = r.machine;
@@ -140,16 +191,7 @@ export function printReport(r: Report): void {
   out.push("");
 
   out.push("cold start, first tools/list with a new key, ms (p50 / p95 / max)");
-  out.push(table(
-    ["function", "runtime", "runs", "from runtime start", "from spawn"],
-    r.cold.processes.map((c) => [
-      c.entry,
-      c.runtime,
-      c.fromRuntimeStart.n,
-      `${ms(c.fromRuntimeStart)} / ${c.fromRuntimeStart.max}`,
-      `${ms(c.spawnToFirstAnswer)} / ${c.spawnToFirstAnswer.max}`,
-    ]),
-  ));
+  out.push(coldTable(r.cold.processes));
   const t = r.cold.newTenants;
   out.push("");
   out.push(table(["warm process, first request of…", "p50 / p95 ms"], [

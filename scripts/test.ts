@@ -3,8 +3,11 @@
 // Arguments go to `deno test` (a filter, files); without file arguments it runs tests/.
 // Tests reach the stack through the TEST_STACK variable (see connectStack in stack.ts).
 // Runs naming only tests/unit start no stack at all: those tests need no Postgres.
+// The stack's function processes run the deployed artefact: `deno task build`'s output, built
+// fresh for the run, on the edge runtime's Deno.
 
 import { join } from "node:path";
+import { buildFunction } from "./build.ts";
 import { countJunit, summaryLine } from "./lib/junit.ts";
 import { type Stack, StackError, startStack, testStackInfo } from "./stack.ts";
 
@@ -55,10 +58,17 @@ async function main(): Promise<number> {
 
   const args = testArgs(Deno.args);
   let stack: Stack | undefined;
+  const reportDir = await Deno.makeTempDir({ prefix: "mcp-test-report-" });
   if (!unitOnly(args)) {
     try {
-      stack = await startStack({ functionEnv: FUNCTION_ENV, signal: interrupted.signal });
+      const functionEntry = await buildFunction(join(reportDir, "build"));
+      stack = await startStack({
+        functionEnv: FUNCTION_ENV,
+        functionEntry,
+        signal: interrupted.signal,
+      });
     } catch (err) {
+      await Deno.remove(reportDir, { recursive: true });
       if (interrupted.signal.aborted) return 130;
       console.error(err instanceof StackError ? err.message : err);
       return 1;
@@ -67,7 +77,6 @@ async function main(): Promise<number> {
     console.error(`test stack ready in ${seconds}s at ${stack.supabaseUrl}`);
   }
 
-  const reportDir = await Deno.makeTempDir({ prefix: "mcp-test-report-" });
   const junit = join(reportDir, "junit.xml");
   let code = 130;
   try {

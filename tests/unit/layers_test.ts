@@ -383,6 +383,9 @@ export const FUNCTION_ROOT = join(
   "mcp-tools-server",
 );
 
+/** `deno task build`'s output: generated from the sources checked here, not a layer of its own. */
+const BUILD_DIR = "dist";
+
 /** Every file under the function root → what it imports (non-code files import nothing). */
 export function loadFunctionGraph(root = FUNCTION_ROOT): Map<string, string[]> {
   const files = new Map<string, string[]>();
@@ -390,6 +393,7 @@ export function loadFunctionGraph(root = FUNCTION_ROOT): Map<string, string[]> {
     for (const entry of Deno.readDirSync(dir)) {
       const path = join(dir, entry.name);
       if (entry.isDirectory) {
+        if (dir === root && entry.name === BUILD_DIR) continue;
         walk(path);
       } else {
         const key = relative(root, path).split(sep).join("/");

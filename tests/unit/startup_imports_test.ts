@@ -1,7 +1,9 @@
 /**
  * What start-up loads: the modules index.ts imports statically, read from Deno's own module graph.
  * Tool families are imported when a tenant's tools first need them, and nothing heavy the first
- * request doesn't need (supabase-js's other clients, node:crypto) is on the start-up path.
+ * request doesn't need (supabase-js's other clients, node:crypto, node:dns, jose for user tokens,
+ * the remote MCP client, re2js for HTTP tools) is on the start-up path. `deno task build` keeps
+ * that split: what is imported dynamically here lands in chunks a fresh worker does not load.
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
 
@@ -54,6 +56,27 @@ Deno.test("start-up imports no tool family, no supabase-js and no node:crypto", 
   const families = loaded.filter((s) => /\/tools\/(builtin|conformance|crm\/|http\/)/.test(s));
   deepStrictEqual(families, [], "tool families must be imported lazily (tools/registry.ts)");
   deepStrictEqual(loaded.filter((s) => s.includes("supabase-js") || s === "node:crypto"), []);
+});
+
+Deno.test("start-up imports none of what only some requests need", async () => {
+  const { roots, modules } = await graph();
+  const loaded = [...staticClosure(roots, modules)];
+  const lazy: [string, RegExp][] = [
+    ["node:dns (first upstream call, upstream/guarded_fetch.ts)", /^node:dns/],
+    ["jose (first user token, auth/user_token.ts)", /\/jose@/],
+    [
+      "the remote MCP client (first remote server, compose.ts)",
+      /@modelcontextprotocol|\/tools\/remote\//,
+    ],
+    ["re2js (HTTP tools' family)", /\/re2js@/],
+  ];
+  for (const [what, pattern] of lazy) {
+    deepStrictEqual(
+      loaded.filter((s) => pattern.test(s)),
+      [],
+      `${what} must be loaded on first use`,
+    );
+  }
 });
 
 Deno.test("every tool family is still in the deployed module graph, as a dynamic import", async () => {

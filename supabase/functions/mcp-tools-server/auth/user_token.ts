@@ -7,15 +7,7 @@
  * falls back to calling Auth for symmetric tokens and keeps its key cache per client instance,
  * where this needs explicit control of algorithms, issuer and refetch rate.
  */
-import {
-  type CompactJWSHeaderParameters,
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  customFetch,
-  errors,
-  jwtVerify,
-  type JWTVerifyGetKey,
-} from "jose";
+import type { CompactJWSHeaderParameters, JWTVerifyGetKey } from "jose";
 import { ApiError } from "../lib/api_error.ts";
 import type { Clock } from "../lib/clock.ts";
 
@@ -54,14 +46,34 @@ export interface UserTokenOptions {
   fetchJwks?: typeof fetch;
 }
 
+type Jose = typeof import("jose");
+let jose: Promise<Jose> | undefined;
+
+/** jose is loaded by the first user token, not at start-up: API-key callers never need it. */
+function loadJose(): Promise<Jose> {
+  return jose ??= import("jose").catch((err) => {
+    jose = undefined; // a failed import is tried again by the next token
+    throw err;
+  });
+}
+
 export class UserTokenVerifier {
-  readonly #getKey: JWTVerifyGetKey;
+  #getKey?: JWTVerifyGetKey;
   readonly #algorithms: string[];
+  readonly #jwks?: { keys: Array<Record<string, unknown>> };
 
   constructor(private readonly options: UserTokenOptions) {
     // HS256 reaches the key getter, which refuses it unless a legacy secret is set: that way the
     // refusal can say why.
     this.#algorithms = [...ASYMMETRIC, "HS256"];
+    // Read now, so a malformed SUPABASE_JWKS stops start-up rather than the first sign-in.
+    this.#jwks = options.jwks ? parseJwks(options.jwks) : undefined;
+  }
+
+  #keyGetter(
+    { createLocalJWKSet, createRemoteJWKSet, customFetch, errors }: Jose,
+  ): JWTVerifyGetKey {
+    const options = this.options;
     let remote: JWTVerifyGetKey | undefined;
     const fetched: JWTVerifyGetKey = (header, token) => {
       remote ??= createRemoteJWKSet(new URL(options.jwksUrl), {
@@ -72,11 +84,11 @@ export class UserTokenVerifier {
       });
       return remote(header, token);
     };
-    const local = options.jwks ? createLocalJWKSet(parseJwks(options.jwks)) : undefined;
+    const local = this.#jwks ? createLocalJWKSet(this.#jwks) : undefined;
     const secret = options.legacySecret
       ? new TextEncoder().encode(options.legacySecret)
       : undefined;
-    this.#getKey = async (header: CompactJWSHeaderParameters, token) => {
+    return async (header: CompactJWSHeaderParameters, token) => {
       if (header.alg === "HS256") {
         if (!secret) throw new RefusedAlgorithm();
         return secret;
@@ -95,8 +107,10 @@ export class UserTokenVerifier {
   /** The token's claims, or a 401 ApiError saying what to do. */
   async verify(token: string): Promise<UserClaims> {
     const { issuer, audience, clock } = this.options;
+    const jose = await loadJose();
+    this.#getKey ??= this.#keyGetter(jose);
     try {
-      const { payload } = await jwtVerify(token, this.#getKey, {
+      const { payload } = await jose.jwtVerify(token, this.#getKey, {
         issuer,
         audience,
         algorithms: this.#algorithms,
@@ -121,7 +135,7 @@ export class UserTokenVerifier {
         expiresAt: Number(payload.exp) * 1000,
       };
     } catch (err) {
-      throw explain(err, issuer, audience);
+      throw explain(err, jose.errors, issuer, audience);
     }
   }
 }
@@ -132,7 +146,7 @@ function refuse(message: string): ApiError {
   return new ApiError("INVALID_TOKEN", message);
 }
 
-function explain(err: unknown, issuer: string, audience: string): ApiError {
+function explain(err: unknown, errors: Jose["errors"], issuer: string, audience: string): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof RefusedAlgorithm) {
     return refuse(

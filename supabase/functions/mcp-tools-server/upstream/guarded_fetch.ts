@@ -12,7 +12,6 @@
  * refused address. The TLS handshake still has to present a valid certificate for the name,
  * which an internal service reached that way doesn't have.
  */
-import { lookup } from "node:dns/promises";
 import {
   AllowList,
   forbiddenAddressReason,
@@ -26,7 +25,14 @@ import {
  */
 export type Resolver = (hostname: string) => Promise<string[]>;
 
+// node:dns is loaded by the first upstream call, not at start-up (it costs milliseconds there).
+let dns: Promise<typeof import("node:dns/promises")> | undefined;
+
 export const systemResolver: Resolver = async (hostname) => {
+  const { lookup } = await (dns ??= import("node:dns/promises").catch((err) => {
+    dns = undefined;
+    throw err;
+  }));
   const rows = await lookup(hostname, { all: true, verbatim: true });
   return rows.map((row) => row.address);
 };
