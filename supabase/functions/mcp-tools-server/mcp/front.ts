@@ -274,7 +274,7 @@ export class McpFront {
     const accept = request.headers.get("accept") ?? "";
     const shape = era === "modern" ? this.#shapeModern : asIs;
     return respondLazily(
-      { id: message.id, acceptsStream: accept.includes("text/event-stream") },
+      { id: message.id, acceptsStream: accept.includes("text/event-stream"), request },
       (channel) => {
         const scope = new RequestScope(caller, era, progressToken, logLevel, channel, shape);
         const answer = server.dispatch(message, scope);

@@ -38,17 +38,23 @@ const jsonResponse = (text: string) => new Response(text, { headers: JSON_TYPE }
 
 /** `run` answers with the JSON-RPC response as text. */
 export function respondLazily(
-  options: { id: RequestId; acceptsStream: boolean },
+  options: {
+    id: RequestId;
+    acceptsStream: boolean;
+    /** Aborted when the caller goes away (Deno.serve's request signal); read only for streams. */
+    request?: Request;
+  },
   run: (channel: Channel) => Promise<string>,
 ): Promise<Response> {
   if (!options.acceptsStream) return run(SILENT).then(jsonResponse);
-  return respondStreaming(options.id, run);
+  return respondStreaming(options.id, run, options.request);
 }
 
 /** The answer of a caller that accepts SSE: JSON until the handler first sends a notification. */
 async function respondStreaming(
   id: RequestId,
   run: (channel: Channel) => Promise<string>,
+  request: Request | undefined,
 ): Promise<Response> {
   const closed = new AbortController();
   const pending: Uint8Array[] = [];
@@ -86,6 +92,14 @@ async function respondStreaming(
     return new Response(first, { headers: JSON_TYPE });
   }
 
+  // A caller that leaves while the handler is quiet (waiting on an upstream, say) is seen at
+  // once: the stream's cancel() alone would come only with the next write.
+  const left = () => {
+    if (finished) return;
+    finished = true;
+    closed.abort();
+  };
+  request?.signal.addEventListener("abort", left, { once: true });
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       sink = controller;
@@ -100,6 +114,7 @@ async function respondStreaming(
         })
         .finally(() => {
           finished = true;
+          request?.signal.removeEventListener("abort", left);
           try {
             controller.close();
           } catch {
@@ -107,10 +122,7 @@ async function respondStreaming(
           }
         });
     },
-    cancel() {
-      finished = true;
-      closed.abort();
-    },
+    cancel: left,
   });
   return new Response(stream, { headers: SSE_HEADERS });
 }

@@ -322,9 +322,12 @@ async function cappedStream(
   ends: { aborted: (err: unknown) => unknown; signal: AbortSignal; done: () => void },
 ): Promise<ReadableStream<Uint8Array>> {
   let finished = false;
+  // Set once the body is being read (below); until then an abort has nothing to end.
+  let onAbort = () => {};
   const finish = () => {
     if (finished) return;
     finished = true;
+    ends.signal.removeEventListener("abort", onAbort);
     ends.done();
   };
   try {
@@ -339,6 +342,14 @@ async function cappedStream(
   }
   const reader = response.body.getReader();
   let total = 0;
+  // An abort (the time limit, or the caller leaving) ends the upstream's answer at once, whether
+  // or not a read is waiting: on the edge runtime's Deno an aborted fetch did not always end the
+  // body being streamed, and an upstream waiting on something kept its answer open.
+  onAbort = () => {
+    reader.cancel(ends.signal.reason).catch(() => {});
+    finish();
+  };
+  ends.signal.addEventListener("abort", onAbort, { once: true });
   const fail = async (controller: ReadableStreamDefaultController<Uint8Array>, err: unknown) => {
     await reader.cancel().catch(() => {});
     finish();
@@ -352,6 +363,7 @@ async function cappedStream(
       } catch (err) {
         return await fail(controller, ends.signal.aborted ? ends.aborted(err) : err);
       }
+      if (ends.signal.aborted) return await fail(controller, ends.aborted(ends.signal.reason));
       if (chunk.done) {
         finish();
         return controller.close();

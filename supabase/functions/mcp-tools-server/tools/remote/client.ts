@@ -33,6 +33,11 @@ export function guardedFetchLike(
     credentialHeaders: string[];
     timeoutMs?: number;
     onStreamFailure?: (err: unknown) => void;
+    /**
+     * The caller's signal, beside the one the client puts on each request: a caller who leaves
+     * ends the upstream call even where the client would not pass its own cancellation on.
+     */
+    signal?: AbortSignal;
   },
 ): FetchLike {
   return async (input, init) => {
@@ -49,8 +54,9 @@ export function guardedFetchLike(
       body,
       credentialHeaders: options.credentialHeaders,
       timeoutMs: options.timeoutMs,
-      // The client aborts when it is closed or the call is cancelled: so does the upstream call.
-      signal: request.signal,
+      // The client aborts when it is closed or the call is cancelled; the caller's own signal
+      // rides beside it: either ends the upstream call.
+      signal: options.signal ? AbortSignal.any([request.signal, options.signal]) : request.signal,
       stream: STREAMED_METHODS.has(rpcMethod(body)),
     });
     const content = response.stream

@@ -241,6 +241,7 @@ export class RemoteTools {
         }
       },
       source,
+      call.signal,
     );
   }
 
@@ -256,6 +257,8 @@ export class RemoteTools {
       failed: AbortSignal,
     ) => Promise<T>,
     source?: string,
+    /** The caller's own signal: aborting it ends every request made to the server at once. */
+    signal?: AbortSignal,
   ): Promise<T> {
     const headers: Record<string, string> = {};
     const secretValues: string[] = [];
@@ -285,6 +288,7 @@ export class RemoteTools {
       credentialHeaders: server.secret ? ["authorization"] : [],
       timeoutMs,
       onStreamFailure: (err) => failure.abort(err),
+      signal,
     });
     let client;
     try {
