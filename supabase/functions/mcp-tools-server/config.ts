@@ -184,7 +184,7 @@ const Environment = z.object({
     "Accept legacy HS256 user tokens signed with this secret. Unset: HS256 tokens are refused.",
   ),
   USAGE_BATCH_SIZE: whole(
-    500,
+    2_000,
     "Usage events per database write (a full batch is written at once); 0 turns them off.",
   ),
   USAGE_FLUSH_MS: whole(1_000, "Longest a usage event waits in memory for its batch to fill."),
