@@ -9,6 +9,7 @@ import type { Logger } from "../../supabase/functions/mcp-tools-server/lib/log.t
 import { inProcessApp, lit, MCP_PATH, tenantWithKey, type TestApp } from "../support/fixtures.ts";
 import { callTool, listTools, post, rpc } from "../support/mcp_client.ts";
 import { stack } from "../support/stack.ts";
+import { adminCli } from "../support/admin_cli.ts";
 import {
   assertLimited,
   callIn,
@@ -314,22 +315,8 @@ Deno.test("operator figures: cache hit rates, lookups, queue, drops and limiter;
 
 // --- Rollups, retention, the admin report ----------------------------------------------------
 
-const ADMIN = new URL("../../scripts/admin.ts", import.meta.url).pathname;
-
-async function admin(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ADMIN, ...args, "--json"],
-    env: {
-      MCP_DEV_HOME: "/nonexistent",
-      SUPABASE_URL: stack.info.supabaseUrl,
-      SUPABASE_SERVICE_ROLE_KEY: stack.info.serviceRoleKey,
-    },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, json: JSON.parse(new TextDecoder().decode(out.stdout)) };
-}
+/** The admin command, with --json as every caller here wants its answer. */
+const admin = (args: string[]) => adminCli([...args, "--json"]);
 
 Deno.test("usage: admin report by tool and day; pruning rolls days up first; events append-only", async () => {
   const t = await tenantWithKey(["echo", "tenant_info"]);
