@@ -1,6 +1,6 @@
 /** The remote MCP servers a tenant attached (public.remote_mcp_servers), by key hash. */
-import { z } from "zod";
 import type { Rpc } from "./rpc.ts";
+import { array, nullableString, object, parsed, string, strings } from "./shape.ts";
 
 export interface RemoteServer {
   id: string;
@@ -15,28 +15,21 @@ export interface RemoteServer {
   version: string;
 }
 
-const RemoteServersSchema = z.array(z.object({
-  id: z.string(),
-  prefix: z.string(),
-  url: z.string(),
-  secret: z.string().nullable(),
-  allowed_tools: z.array(z.string()).nullable(),
-  version: z.string(),
-}));
-
 export function parseRemoteServers(data: unknown): RemoteServer[] {
-  const parsed = RemoteServersSchema.safeParse(data ?? []);
-  if (!parsed.success) {
-    throw new Error(`resolve_remote_servers returned an unexpected shape: ${parsed.error}`);
-  }
-  return parsed.data.map((row) => ({
-    id: row.id,
-    prefix: row.prefix,
-    url: row.url,
-    secret: row.secret,
-    allowedTools: row.allowed_tools,
-    version: row.version,
-  }));
+  return parsed("resolve_remote_servers", () =>
+    array(data ?? [], "").map((item, i) => {
+      const row = object(item, `[${i}]`);
+      return {
+        id: string(row.id, `[${i}].id`),
+        prefix: string(row.prefix, `[${i}].prefix`),
+        url: string(row.url, `[${i}].url`),
+        secret: nullableString(row.secret, `[${i}].secret`),
+        allowedTools: row.allowed_tools === null
+          ? null
+          : strings(row.allowed_tools, `[${i}].allowed_tools`),
+        version: string(row.version, `[${i}].version`),
+      };
+    }));
 }
 
 export async function resolveRemoteServers(rpc: Rpc, keyHash: string): Promise<RemoteServer[]> {

@@ -1,6 +1,6 @@
 /** The tenant store: resolves a key hash to the key's state and its tenant, via one RPC. */
-import { z } from "zod";
 import type { Rpc } from "./rpc.ts";
+import { array, integer, object, parsed, string, strings, timestamp } from "./shape.ts";
 import { type RemoteServer, resolveRemoteServers } from "./remote_servers.ts";
 
 export { StoreUnavailableError } from "./rpc.ts";
@@ -45,62 +45,41 @@ export interface TenantStore {
   resolveKey(keyHash: string): Promise<KeyRecord | null>;
 }
 
-const timestamp = z.string().nullable().transform((s, ctx) => {
-  if (s === null) return null;
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: "custom", message: `bad timestamp ${s}` });
-    return z.NEVER;
-  }
-  return ms;
-});
-
 /** A tenant with its tools' catalog rows, as resolve_api_key and resolve_member return it. */
-export const TenantSchema = z.object({
-  id: z.string(),
-  slug: z.string(),
-  name: z.string(),
-  status: z.string(),
-  config: z.record(z.string(), z.unknown()),
-  tools: z.array(z.object({
-    name: z.string(),
-    family: z.string(),
-    version: z.number().int(),
-    description: z.string(),
-    definition: z.unknown(),
-  })),
-}).transform((tenant): TenantRecord => ({
-  id: tenant.id,
-  slug: tenant.slug,
-  name: tenant.name,
-  status: tenant.status,
-  config: tenant.config,
-  tools: tenant.tools.map((row) => ({ ...row, definition: row.definition ?? null })),
-}));
-
-const KeyRecordSchema = z.object({
-  key_id: z.string(),
-  key_prefix: z.string(),
-  expires_at: timestamp,
-  revoked_at: timestamp,
-  allowed_tools: z.array(z.string()).nullable().optional(),
-  tenant: TenantSchema,
-});
-
-function parseKeyRecord(data: unknown): KeyRecord {
-  const parsed = KeyRecordSchema.safeParse(data);
-  if (!parsed.success) {
-    throw new Error(`resolve_api_key returned an unexpected shape: ${parsed.error}`);
-  }
-  const { key_id, key_prefix, expires_at, revoked_at, allowed_tools, tenant } = parsed.data;
+export function tenantRecord(value: unknown, path: string): TenantRecord {
+  const tenant = object(value, path);
   return {
-    keyId: key_id,
-    keyPrefix: key_prefix,
-    allowedTools: allowed_tools ?? null,
-    expiresAt: expires_at,
-    revokedAt: revoked_at,
-    tenant,
+    id: string(tenant.id, `${path}.id`),
+    slug: string(tenant.slug, `${path}.slug`),
+    name: string(tenant.name, `${path}.name`),
+    status: string(tenant.status, `${path}.status`),
+    config: object(tenant.config, `${path}.config`),
+    tools: array(tenant.tools, `${path}.tools`).map((item, i) => {
+      const at = `${path}.tools[${i}]`;
+      const row = object(item, at);
+      return {
+        name: string(row.name, `${at}.name`),
+        family: string(row.family, `${at}.family`),
+        version: integer(row.version, `${at}.version`),
+        description: string(row.description, `${at}.description`),
+        definition: row.definition ?? null,
+      };
+    }),
   };
+}
+
+export function parseKeyRecord(data: unknown): KeyRecord {
+  return parsed("resolve_api_key", () => {
+    const row = object(data, "");
+    return {
+      keyId: string(row.key_id, "key_id"),
+      keyPrefix: string(row.key_prefix, "key_prefix"),
+      allowedTools: row.allowed_tools == null ? null : strings(row.allowed_tools, "allowed_tools"),
+      expiresAt: timestamp(row.expires_at, "expires_at"),
+      revokedAt: timestamp(row.revoked_at, "revoked_at"),
+      tenant: tenantRecord(row.tenant, "tenant"),
+    };
+  });
 }
 
 /**

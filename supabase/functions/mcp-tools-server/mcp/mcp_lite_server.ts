@@ -10,7 +10,7 @@
  * fails if an upgrade changes it.
  */
 import { type Ctx, McpServer, RpcError } from "mcp-lite";
-import { z } from "zod";
+import type { z } from "zod";
 import type { Logger } from "../lib/log.ts";
 import type { LeftOutTool, ToolSet } from "../tools/catalog.ts";
 import {
@@ -20,6 +20,7 @@ import {
   type ToolResult,
   type ToolServices,
 } from "../tools/contract.ts";
+import { jsonSchemaOf, neverRun } from "../tools/listing.ts";
 import type { ServedTool, ToolServer } from "./front.ts";
 import { isObject, type RequestId, type RpcRequest } from "./protocol/jsonrpc.ts";
 import { LOG_LEVELS, type LogLevel } from "./protocol/log_levels.ts";
@@ -48,7 +49,7 @@ class SharedTool implements ServedTool {
   constructor(readonly definition: ToolDefinition, private readonly deps: ServerDeps) {}
 
   get inputSchema(): Record<string, unknown> {
-    return this.definition.inputJsonSchema ?? jsonSchema(this.definition.input, "input");
+    return this.definition.inputJsonSchema ?? jsonSchemaOf(this.definition.input, "input");
   }
 
   get mirroredParams(): readonly MirroredParam[] {
@@ -64,12 +65,21 @@ class SharedTool implements ServedTool {
       description: tool.description || undefined,
       title: tool.title || undefined,
       annotations: tool.annotations,
-      outputSchema: tool.output ? jsonSchema(tool.output, "output") : undefined,
+      outputSchema: tool.outputJsonSchema ??
+        (tool.output ? jsonSchemaOf(tool.output, "output") : undefined),
     });
   }
 
-  get mcp(): McpServer {
-    return this.#mcp ??= toolMcpServer(this.definition, this.inputSchema, this.deps);
+  /** The one-tool server, once the definition that runs the tool is at hand; else see `load`. */
+  get mcp(): McpServer | undefined {
+    if (this.#mcp || this.definition.implementation) return this.#mcp;
+    return this.#mcp = toolMcpServer(this.definition, this.inputSchema, this.deps);
+  }
+
+  /** A listed tool's first call: its family is imported, then its one-tool server built. */
+  async load(): Promise<McpServer> {
+    const implementation = await this.definition.implementation!();
+    return this.#mcp ??= toolMcpServer(implementation, this.inputSchema, this.deps);
   }
 }
 
@@ -203,7 +213,8 @@ class ToolSetServer implements ToolServer {
     // SDK clients omit `arguments` for tools that take none; validate them as `{}`. The message
     // was parsed for this request alone, so it is completed in place.
     params.arguments ??= {};
-    const response = await tool.mcp._dispatch({
+    const mcp = tool.mcp ?? await tool.load();
+    const response = await mcp._dispatch({
       jsonrpc: "2.0",
       // mcp-lite's types say string ids only; its transport passes numeric ids as they are.
       id: message.id as string,
@@ -225,7 +236,7 @@ function leftOutDefinition(name: string, reason: string): ToolDefinition {
     name,
     family: "left_out",
     description: reason,
-    input: z.unknown(),
+    input: neverRun("a left-out tool's calls are answered by its server").input,
     run: () => errorResult(reason),
   };
 }
@@ -251,18 +262,6 @@ function spliceTools(json: string, tools: string): string {
 }
 
 const EMPTY_TOOLS = '"tools":[]';
-
-/** JSON Schemas are computed once per schema object, not once per server built. */
-const jsonSchemas = new WeakMap<z.ZodType, Map<string, Record<string, unknown>>>();
-
-function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
-  let byIo = jsonSchemas.get(schema);
-  if (!byIo) jsonSchemas.set(schema, byIo = new Map());
-  let json = byIo.get(io);
-  // Spread: zod ≥ 4.2 tags its output as a Standard Schema, which would make mcp-lite validate.
-  if (!json) byIo.set(io, json = { ...z.toJSONSchema(schema, { io }) });
-  return json;
-}
 
 async function runTool(
   tool: ToolDefinition,

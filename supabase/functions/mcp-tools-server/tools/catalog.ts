@@ -5,6 +5,7 @@
  */
 import type { CatalogRow } from "../data/tenant_store.ts";
 import type { DataFamily, LazyFamily, ToolDefinition, ToolFamily } from "./contract.ts";
+import { listedTool, type ToolListing } from "./listing.ts";
 
 export type { CatalogRow };
 
@@ -48,6 +49,8 @@ export class ToolCatalog {
   /** Families not imported yet, by name; a load in progress is shared. */
   readonly #lazy = new Map<string, LazyFamily>();
   readonly #loading = new Map<string, Promise<void>>();
+  /** Code families' generated listings, by family: their tools are listed from these. */
+  readonly #listed = new Map<string, Readonly<Record<string, ToolListing>>>();
 
   constructor(families: readonly (ToolFamily | LazyFamily)[]) {
     for (const family of families) {
@@ -56,16 +59,22 @@ export class ToolCatalog {
           throw new Error(`Family "${family.family}" is defined twice`);
         }
         this.#lazy.set(family.family, family);
+        if (family.listed) this.#listed.set(family.family, family.listed);
         continue;
       }
       this.#add(family);
     }
   }
 
-  /** Imports the families these rows belong to, so that `toolSet(rows)` can serve them. */
+  /**
+   * Imports the families these rows belong to, so that `toolSet(rows)` can serve them — except
+   * families listed from their generated listings, imported by a tool's first call instead.
+   */
   async load(rows: readonly CatalogRow[]): Promise<void> {
     const wanted = new Set<string>();
-    for (const row of rows) if (this.#lazy.has(row.family)) wanted.add(row.family);
+    for (const row of rows) {
+      if (this.#lazy.has(row.family) && !this.#listed.has(row.family)) wanted.add(row.family);
+    }
     await Promise.all([...wanted].map((name) => this.#loadFamily(name)));
   }
 
@@ -138,6 +147,16 @@ export class ToolCatalog {
     };
   }
 
+  /** The code definition of a listed tool, its family imported first if need be. */
+  async #implementation(family: string, name: string): Promise<ToolDefinition> {
+    if (this.#lazy.has(family)) await this.#loadFamily(family);
+    const code = this.#code.get(name);
+    if (!code || code.family !== family) {
+      throw new Error(`The ${family} family lists "${name}" but does not define it`);
+    }
+    return code;
+  }
+
   /** The tool, or why it can't be served; both remembered until the row's version changes. */
   #definition(row: CatalogRow): ToolDefinition | Error {
     const key = `${row.family}/${row.name}@${row.version}`;
@@ -146,8 +165,15 @@ export class ToolCatalog {
     let tool: ToolDefinition | Error;
     const code = this.#code.get(row.name);
     const data = this.#data.get(row.family);
+    const listed = this.#listed.get(row.family);
     try {
-      if (code && code.family === row.family) {
+      if (listed) {
+        // Listed whether or not its family is imported yet, so the listing never depends on it.
+        const listing = Object.hasOwn(listed, row.name) ? listed[row.name] : undefined;
+        tool = listing
+          ? listedTool(row, listing, () => this.#implementation(row.family, row.name))
+          : new Error(`no ${row.family} tool of this name in this deployment`);
+      } else if (code && code.family === row.family) {
         // The catalog's description is what agents see, so admins can reword it without a deploy.
         tool = { ...code, description: row.description };
       } else if (data) {
