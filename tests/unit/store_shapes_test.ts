@@ -2,10 +2,9 @@
  * The lookups' answers are read with plain checks (data/shape.ts), not a schema library: the same
  * records come out, and an answer of the wrong shape is an error naming the RPC and the field.
  */
-import { deepStrictEqual, throws } from "node:assert/strict";
+import { deepStrictEqual, equal, throws } from "node:assert/strict";
 import { parseKeyRecord } from "../../supabase/functions/mcp-tools-server/data/tenant_store.ts";
 import { parseMembership } from "../../supabase/functions/mcp-tools-server/data/members.ts";
-import { parseRemoteServers } from "../../supabase/functions/mcp-tools-server/data/remote_servers.ts";
 
 const tenant = {
   id: "t1",
@@ -23,6 +22,8 @@ const keyRow = {
   revoked_at: null,
   allowed_tools: null,
   tenant,
+  remote_servers: [],
+  limited: false,
 };
 
 Deno.test("shapes: resolve_api_key's answer becomes a key record", () => {
@@ -45,7 +46,9 @@ Deno.test("shapes: resolve_api_key's answer becomes a key record", () => {
         description: "Echo.",
         definition: null,
       }],
+      remoteServers: [],
     },
+    limited: false,
   });
   deepStrictEqual(parseKeyRecord({ ...keyRow, allowed_tools: ["echo"] }).allowedTools, ["echo"]);
 });
@@ -71,7 +74,7 @@ Deno.test("shapes: a wrong answer names the RPC and the field", () => {
   for (const [answer, message] of wrong) throws(() => parseKeyRecord(answer), message);
 });
 
-Deno.test("shapes: memberships and remote servers", () => {
+Deno.test("shapes: memberships; remote servers and limits in the key lookup", () => {
   deepStrictEqual(parseMembership({ choices: ["a", "b"] }), { choices: ["a", "b"] });
   deepStrictEqual((parseMembership({ role: "admin", tenant }) as { role: string }).role, "admin");
   throws(
@@ -86,8 +89,9 @@ Deno.test("shapes: memberships and remote servers", () => {
     allowed_tools: null,
     version: "v1",
   };
-  deepStrictEqual(parseRemoteServers(null), []);
-  deepStrictEqual(parseRemoteServers([server]), [{
+  const withServer = parseKeyRecord({ ...keyRow, remote_servers: [server], limited: true });
+  equal(withServer.limited, true);
+  deepStrictEqual(withServer.tenant.remoteServers, [{
     id: "s1",
     prefix: "docs_",
     url: "https://docs.example/mcp",
@@ -96,7 +100,8 @@ Deno.test("shapes: memberships and remote servers", () => {
     version: "v1",
   }]);
   throws(
-    () => parseRemoteServers([{ ...server, url: null }]),
-    /resolve_remote_servers returned an unexpected shape: \[0\]\.url: expected a string, got null/,
+    () => parseKeyRecord({ ...keyRow, remote_servers: [{ ...server, url: null }] }),
+    /resolve_api_key returned an unexpected shape: remote_servers\[0\]\.url: expected a string, got null/,
   );
+  throws(() => parseKeyRecord({ ...keyRow, limited: undefined }), /limited: expected a boolean/);
 });

@@ -90,7 +90,26 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
       supabaseClient(overrides.supabase ?? supabaseAccess(config), config.storeTimeoutMs),
     );
 
-  const store = overrides.store ?? supabaseTenantStore(database());
+  // Built on first use, like `database`, so a composition without a database still starts.
+  const lazyDatabase: Rpc = { call: (fn, args) => database().call(fn, args) };
+  const background = overrides.background ?? createBackground();
+  const isolate = config.executionId ?? `local-${crypto.randomUUID().slice(0, 8)}`;
+  // Limits live in the tenant database: with another tenant store (unit tests) there are none.
+  const metering = overrides.metering ?? true;
+  const limiter = overrides.store || !metering ? undefined : new Limiter({
+    rpc: lazyDatabase,
+    clock,
+    metrics,
+    log,
+    batch: Math.max(1, config.limitLeaseBatch),
+    ttlMs: config.tenantCacheTtlMs,
+    failOpenMs: config.negativeCacheTtlMs,
+    background,
+  });
+  // The key lookup says whether any limit applies: a key without one asks the limiter nothing.
+  const store = overrides.store ?? supabaseTenantStore(database(), {
+    unlimited: limiter && ((record) => limiter.unlimited(record)),
+  });
   const given = overrides.services ?? {};
   const services = requireServices({
     ...buildToolServices(config, { database, clock, resolve: overrides.resolve, skip: given }),
@@ -134,22 +153,6 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
   });
   const front = new McpFront({ serverInfo, toolsTtlMs: config.tenantCacheTtlMs });
 
-  // Built on first use, like `database`, so a composition without a database still starts.
-  const lazyDatabase: Rpc = { call: (fn, args) => database().call(fn, args) };
-  const background = overrides.background ?? createBackground();
-  const isolate = config.executionId ?? `local-${crypto.randomUUID().slice(0, 8)}`;
-  // Limits live in the tenant database: with another tenant store (unit tests) there are none.
-  const metering = overrides.metering ?? true;
-  const limiter = overrides.store || !metering ? undefined : new Limiter({
-    rpc: lazyDatabase,
-    clock,
-    metrics,
-    log,
-    batch: Math.max(1, config.limitLeaseBatch),
-    ttlMs: config.tenantCacheTtlMs,
-    failOpenMs: config.negativeCacheTtlMs,
-    background,
-  });
   const usage = config.usageBatchSize === 0 || !metering ? undefined : new UsageWriter({
     rpc: lazyDatabase,
     background,

@@ -1,6 +1,5 @@
 /** The remote MCP servers a tenant attached (public.remote_mcp_servers), by key hash. */
-import type { Rpc } from "./rpc.ts";
-import { array, nullableString, object, parsed, string, strings } from "./shape.ts";
+import { array, nullableString, object, string, strings } from "./shape.ts";
 
 export interface RemoteServer {
   id: string;
@@ -15,23 +14,20 @@ export interface RemoteServer {
   version: string;
 }
 
-export function parseRemoteServers(data: unknown): RemoteServer[] {
-  return parsed("resolve_remote_servers", () =>
-    array(data ?? [], "").map((item, i) => {
-      const row = object(item, `[${i}]`);
-      return {
-        id: string(row.id, `[${i}].id`),
-        prefix: string(row.prefix, `[${i}].prefix`),
-        url: string(row.url, `[${i}].url`),
-        secret: nullableString(row.secret, `[${i}].secret`),
-        allowedTools: row.allowed_tools === null
-          ? null
-          : strings(row.allowed_tools, `[${i}].allowed_tools`),
-        version: string(row.version, `[${i}].version`),
-      };
-    }));
-}
-
-export async function resolveRemoteServers(rpc: Rpc, keyHash: string): Promise<RemoteServer[]> {
-  return parseRemoteServers(await rpc.call("resolve_remote_servers", { p_key_hash: keyHash }));
+/** The remote servers' rows, as resolve_api_key returns them under `remote_servers`. */
+export function remoteServers(data: unknown, path: string): RemoteServer[] {
+  return array(data, path).map((item, i) => {
+    const at = `${path}[${i}]`;
+    const row = object(item, at);
+    return {
+      id: string(row.id, `${at}.id`),
+      prefix: string(row.prefix, `${at}.prefix`),
+      url: string(row.url, `${at}.url`),
+      secret: nullableString(row.secret, `${at}.secret`),
+      allowedTools: row.allowed_tools === null
+        ? null
+        : strings(row.allowed_tools, `${at}.allowed_tools`),
+      version: string(row.version, `${at}.version`),
+    };
+  });
 }

@@ -37,6 +37,11 @@ export function nullableString(value: unknown, path: string): string | null {
   return value === null ? null : string(value, path);
 }
 
+export function boolean(value: unknown, path: string): boolean {
+  if (typeof value !== "boolean") throw new ShapeError(path, "a boolean", value);
+  return value;
+}
+
 export function integer(value: unknown, path: string): number {
   if (!Number.isInteger(value)) throw new ShapeError(path, "an integer", value);
   return value as number;

@@ -1,7 +1,7 @@
 /** The tenant store: resolves a key hash to the key's state and its tenant, via one RPC. */
 import type { Rpc } from "./rpc.ts";
-import { array, integer, object, parsed, string, strings, timestamp } from "./shape.ts";
-import { type RemoteServer, resolveRemoteServers } from "./remote_servers.ts";
+import { array, boolean, integer, object, parsed, string, strings, timestamp } from "./shape.ts";
+import { type RemoteServer, remoteServers } from "./remote_servers.ts";
 
 export { StoreUnavailableError } from "./rpc.ts";
 
@@ -35,6 +35,11 @@ export interface KeyRecord {
   expiresAt: number | null;
   revokedAt: number | null;
   tenant: TenantRecord;
+  /**
+   * Whether any limit applies to the key or its tenant; false: the limiter has nothing to lease
+   * until the key is read again. Absent (another store): unknown, the limiter asks.
+   */
+  limited?: boolean;
 }
 
 export interface TenantStore {
@@ -77,25 +82,30 @@ export function parseKeyRecord(data: unknown): KeyRecord {
       allowedTools: row.allowed_tools == null ? null : strings(row.allowed_tools, "allowed_tools"),
       expiresAt: timestamp(row.expires_at, "expires_at"),
       revokedAt: timestamp(row.revoked_at, "revoked_at"),
-      tenant: tenantRecord(row.tenant, "tenant"),
+      tenant: {
+        ...tenantRecord(row.tenant, "tenant"),
+        remoteServers: remoteServers(row.remote_servers, "remote_servers"),
+      },
+      limited: boolean(row.limited, "limited"),
     };
   });
 }
 
 /**
- * The store on Supabase: `resolve_api_key` by key hash, and the tenant's remote servers by the
- * same hash, asked at the same time so a key lookup costs one round trip.
+ * The store on Supabase: `resolve_api_key` by key hash, one call answering all a first request
+ * needs (the key, its tenant and tools, the tenant's remote servers, whether limits apply).
  */
-export function supabaseTenantStore(rpc: Rpc): TenantStore {
+export function supabaseTenantStore(
+  rpc: Rpc,
+  /** `unlimited`: told of each key found without any limit (the limiter, which then asks nothing). */
+  hooks: { unlimited?: (record: KeyRecord) => void } = {},
+): TenantStore {
   return {
     async resolveKey(keyHash) {
-      const [data, remoteServers] = await Promise.all([
-        rpc.call("resolve_api_key", { p_key_hash: keyHash }),
-        resolveRemoteServers(rpc, keyHash),
-      ]);
+      const data = await rpc.call("resolve_api_key", { p_key_hash: keyHash });
       if (data === null) return null;
       const record = parseKeyRecord(data);
-      record.tenant.remoteServers = remoteServers;
+      if (record.limited === false) hooks.unlimited?.(record);
       return record;
     },
   };
