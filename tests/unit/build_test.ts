@@ -12,11 +12,15 @@ const LAZY: [string, string][] = [
   ["jose (user tokens)", "ERR_JWKS_NO_MATCHING_KEY"],
   ["the remote MCP client", "StreamableHTTPClientTransport"],
   ["re2js (HTTP tools)", "RE2JS"],
-  // Its code, not its listing (tools are listed from tools/listings.generated.json).
+  // Its code, not its listing (tools are listed from tools/listings/builtin.json).
   ["the builtin family", "Returns the given text unchanged"],
   // zod: the first request lists tools from their generated listings and reads the lookup's
   // answer with plain checks; the first tools/call imports it with the tool's family.
   ["zod", "ZodError"],
+  // Each code family's listings: read when a tenant first has one of its tools.
+  ["the crm family's listings", "Get this one record (archived or not)."],
+  // mcp-lite runs tool calls only; the front answers everything else itself.
+  ["mcp-lite", "Elicitation not supported by client"],
 ];
 
 /** Every file index.js reaches through static imports, with its text. */

@@ -1,5 +1,5 @@
 /**
- * Code-defined tools are listed from tools/listings.generated.json (written by deno task generate;
+ * Code-defined tools are listed from tools/listings/<family>.json (written by deno task generate;
  * tests/unit/generated_sql_test.ts fails when it is stale). Here: what that file holds is what zod
  * gives for each definition, a listed tool is served byte for byte as its definition would be,
  * and its first call imports its family and runs the code.
@@ -26,12 +26,14 @@ const rows = codeTools.map((tool) => ({
   definition: null,
 }));
 
-Deno.test("listings: the generated file holds zod's JSON Schemas of every code tool", () => {
-  const listed = new Map(FAMILIES.map((f) => [f.family, f.listed]));
+Deno.test("listings: the generated files hold zod's JSON Schemas of every code tool", async () => {
+  const listed = new Map(
+    await Promise.all(FAMILIES.map(async (f) => [f.family, await f.listed?.()] as const)),
+  );
   ok(codeTools.length > 10);
   for (const tool of codeTools) {
     const listing = listed.get(tool.family)?.[tool.name];
-    ok(listing, `${tool.family}/${tool.name} is not in tools/listings.generated.json`);
+    ok(listing, `${tool.family}/${tool.name} is not in tools/listings/${tool.family}.json`);
     deepStrictEqual(
       listing.inputSchema,
       tool.inputJsonSchema ?? { ...z.toJSONSchema(tool.input, { io: "input" }) },
@@ -94,7 +96,7 @@ Deno.test("listings: a listed tool is served exactly as its definition, without 
   deepStrictEqual(imported, ["builtin"], "a family is imported once");
 });
 
-Deno.test("listings: a listed family's unknown tool is left out; a failed import is retried", async () => {
+Deno.test("listings: read by load(); an unknown tool is left out; a failed import is retried", async () => {
   let attempts = 0;
   const catalog = new ToolCatalog([{
     family: "builtin",
@@ -104,10 +106,17 @@ Deno.test("listings: a listed family's unknown tool is left out; a failed import
       return attempts === 1 ? Promise.reject(new Error("network")) : FAMILIES[0].load();
     },
   }]);
-  const { toolSet, problems } = catalog.toolSet([
+  const rows = [
     { name: "echo", family: "builtin", version: 1, description: "Echo.", definition: null },
     { name: "nope", family: "builtin", version: 1, description: "Nope.", definition: null },
-  ]);
+  ];
+  deepStrictEqual(catalog.toolSet(rows).problems, [
+    "echo: the builtin family is not loaded",
+    "nope: the builtin family is not loaded",
+  ], "before load(): its listings are not read yet");
+  await catalog.load(rows);
+  equal(attempts, 0, "load() reads the listings, not the family");
+  const { toolSet, problems } = catalog.toolSet(rows);
   deepStrictEqual(toolSet.names, ["echo"]);
   deepStrictEqual(problems, ["nope: no builtin tool of this name in this deployment"]);
   await rejects(toolSet.tools[0].implementation!(), /network/);

@@ -72,6 +72,7 @@ Deno.test("start-up imports none of what only some requests need", async () => {
     // Configuration and lookups are read with plain checks; tools are listed from their generated
     // listings (tools/listing.ts); a tool's first call imports zod with its family.
     ["zod (first tools/call)", /\/zod@/],
+    ["mcp-lite (first tools/call, mcp/mcp_lite_server.ts)", /\/mcp-lite@/],
   ];
   for (const [what, pattern] of lazy) {
     deepStrictEqual(
@@ -91,6 +92,10 @@ Deno.test("every tool family is still in the deployed module graph, as a dynamic
     "./conformance.ts",
     "./crm/tools.ts",
     "./http/family.ts",
+    // Code families' listings (tools/listing.ts), read when a tenant first has one of their tools.
+    "./listings/builtin.json",
+    "./listings/conformance.json",
+    "./listings/crm.json",
   ]);
   for (const name of ["builtin.ts", "conformance.ts", "crm/tools.ts", "http/family.ts"]) {
     ok([...modules.keys()].some((s) => s.endsWith(`/tools/${name}`)), `${name} not in the graph`);

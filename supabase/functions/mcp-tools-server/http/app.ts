@@ -51,7 +51,8 @@ type Endpoint = (
 export function createHttpApp(deps: HttpDeps): HttpApp {
   const fail = failureResponse(deps);
   const mcp = mcpEndpoint(deps, fail);
-  const router = routes(deps, mcp, fail);
+  // Built by the first routed request: a worker woken by an MCP POST never needs it.
+  let router: Hono<Env> | undefined;
   return {
     async fetch(request) {
       // What agents send — a POST to an MCP endpoint from no browser — needs no router and no
@@ -62,7 +63,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
         record.finish(request.method, response.status, record.failure);
         return response;
       }
-      return router.fetch(request);
+      return (router ??= routes(deps, mcp, fail)).fetch(request);
     },
   };
 }

@@ -7,9 +7,10 @@
  * Calls reach mcp-lite through `McpServer._dispatch` with the message the front already parsed,
  * so a body is read and parsed once. That method is mcp-lite's own seam between its transport and
  * its server, but not a documented API: mcp-lite is pinned, and tests/unit/mcp_lite_seam_test.ts
- * fails if an upgrade changes it.
+ * fails if an upgrade changes it. mcp-lite itself is imported by the first tools/call: listing
+ * tools needs none of it.
  */
-import { type Ctx, McpServer, RpcError } from "mcp-lite";
+import type { Ctx, McpServer } from "mcp-lite";
 import type { z } from "zod";
 import type { Logger } from "../lib/log.ts";
 import type { LeftOutTool, ToolSet } from "../tools/catalog.ts";
@@ -27,6 +28,18 @@ import { LOG_LEVELS, type LogLevel } from "./protocol/log_levels.ts";
 import { type MirroredParam, mirroredParams } from "./protocol/param_headers.ts";
 import type { ServerInfo } from "./protocol/results.ts";
 import { RequestScope } from "./scope.ts";
+
+type McpLite = typeof import("mcp-lite");
+
+let mcpLite: McpLite | undefined;
+let mcpLiteLoading: Promise<McpLite> | undefined;
+
+function importMcpLite(): Promise<McpLite> {
+  return mcpLiteLoading ??= import("mcp-lite").then((module) => mcpLite = module, (err) => {
+    mcpLiteLoading = undefined; // a failed import is tried again by the next call
+    throw err;
+  });
+}
 
 /** What every server shares: built once per isolate, never per tenant. */
 export interface ServerDeps {
@@ -70,21 +83,28 @@ class SharedTool implements ServedTool {
     });
   }
 
-  /** The one-tool server, once the definition that runs the tool is at hand; else see `load`. */
+  /**
+   * The one-tool server, once mcp-lite and the definition that runs the tool are at hand; else
+   * undefined, and `load` gets them.
+   */
   get mcp(): McpServer | undefined {
-    if (this.#mcp || this.definition.implementation) return this.#mcp;
-    return this.#mcp = toolMcpServer(this.definition, this.inputSchema, this.deps);
+    if (this.#mcp || this.definition.implementation || !mcpLite) return this.#mcp;
+    return this.#mcp = toolMcpServer(mcpLite, this.definition, this.inputSchema, this.deps);
   }
 
-  /** A listed tool's first call: its family is imported, then its one-tool server built. */
+  /** The tool's first call: mcp-lite and, for a listed tool, its family are imported. */
   async load(): Promise<McpServer> {
-    const implementation = await this.definition.implementation!();
-    return this.#mcp ??= toolMcpServer(implementation, this.inputSchema, this.deps);
+    const [lite, implementation] = await Promise.all([
+      importMcpLite(),
+      this.definition.implementation?.() ?? this.definition,
+    ]);
+    return this.#mcp ??= toolMcpServer(lite, implementation, this.inputSchema, this.deps);
   }
 }
 
 /** One tool registered on an mcp-lite server, which validates nothing itself (runTool does). */
 function toolMcpServer(
+  { McpServer, RpcError }: McpLite,
   tool: ToolDefinition,
   inputSchema: Record<string, unknown>,
   deps: ServerDeps,

@@ -49,8 +49,10 @@ export class ToolCatalog {
   /** Families not imported yet, by name; a load in progress is shared. */
   readonly #lazy = new Map<string, LazyFamily>();
   readonly #loading = new Map<string, Promise<void>>();
-  /** Code families' generated listings, by family: their tools are listed from these. */
+  /** Code families listed from their generated listings: how to read them, and once read. */
+  readonly #listings = new Map<string, () => Promise<Readonly<Record<string, ToolListing>>>>();
   readonly #listed = new Map<string, Readonly<Record<string, ToolListing>>>();
+  readonly #listing = new Map<string, Promise<void>>();
 
   constructor(families: readonly (ToolFamily | LazyFamily)[]) {
     for (const family of families) {
@@ -59,7 +61,7 @@ export class ToolCatalog {
           throw new Error(`Family "${family.family}" is defined twice`);
         }
         this.#lazy.set(family.family, family);
-        if (family.listed) this.#listed.set(family.family, family.listed);
+        if (family.listed) this.#listings.set(family.family, family.listed);
         continue;
       }
       this.#add(family);
@@ -67,15 +69,35 @@ export class ToolCatalog {
   }
 
   /**
-   * Imports the families these rows belong to, so that `toolSet(rows)` can serve them — except
-   * families listed from their generated listings, imported by a tool's first call instead.
+   * Imports what `toolSet(rows)` needs to serve these rows: the families they belong to, or for a
+   * family listed from its generated listings, those listings alone (its module is imported by a
+   * tool's first call).
    */
   async load(rows: readonly CatalogRow[]): Promise<void> {
     const wanted = new Set<string>();
     for (const row of rows) {
-      if (this.#lazy.has(row.family) && !this.#listed.has(row.family)) wanted.add(row.family);
+      if (
+        this.#listings.has(row.family) ? !this.#listed.has(row.family) : this.#lazy.has(row.family)
+      ) {
+        wanted.add(row.family);
+      }
     }
-    await Promise.all([...wanted].map((name) => this.#loadFamily(name)));
+    await Promise.all(
+      [...wanted].map((name) =>
+        this.#listings.has(name) ? this.#loadListings(name) : this.#loadFamily(name)
+      ),
+    );
+  }
+
+  #loadListings(name: string): Promise<void> {
+    let loading = this.#listing.get(name);
+    if (!loading) {
+      loading = this.#listings.get(name)!().then((listed) => void this.#listed.set(name, listed));
+      // A failed read is tried again by the next request rather than remembered.
+      loading.catch(() => this.#listing.delete(name));
+      this.#listing.set(name, loading);
+    }
+    return loading;
   }
 
   #loadFamily(name: string): Promise<void> {
@@ -167,7 +189,10 @@ export class ToolCatalog {
     const data = this.#data.get(row.family);
     const listed = this.#listed.get(row.family);
     try {
-      if (listed) {
+      if (this.#listings.has(row.family) && !listed) {
+        // Its listings are not read yet (load() does that): nothing to remember.
+        return new Error(`the ${row.family} family is not loaded`);
+      } else if (listed) {
         // Listed whether or not its family is imported yet, so the listing never depends on it.
         const listing = Object.hasOwn(listed, row.name) ? listed[row.name] : undefined;
         tool = listing

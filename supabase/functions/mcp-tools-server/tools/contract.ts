@@ -141,7 +141,7 @@ export type ToolFamily = readonly ToolDefinition[] | DataFamily;
 
 /**
  * A code-defined tool as tools/list shows it, apart from its name and description (the catalog
- * row's); generated into tools/listings.generated.json (tools/listing.ts).
+ * row's); generated into tools/listings/<family>.json (tools/listing.ts).
  */
 export interface ToolListing {
   title?: string;
@@ -156,9 +156,10 @@ export interface LazyFamily {
   family: string;
   load(): Promise<ToolFamily>;
   /**
-   * A code family's tools as listed (`deno task generate`), by name: served without importing the
-   * family, which is imported on a tool's first call. Absent: imported when a tenant first has one
-   * of its tools (data families need their module to build a tool from its row).
+   * A code family's tools as listed (`deno task generate`), by name: read when a tenant first has
+   * one of its tools and served without importing the family, which is imported on a tool's first
+   * call. Absent: the family is imported when a tenant first has one of its tools (data families
+   * need their module to build a tool from its row).
    */
-  listed?: Readonly<Record<string, ToolListing>>;
+  listed?: () => Promise<Readonly<Record<string, ToolListing>>>;
 }

@@ -1,10 +1,10 @@
 /**
  * A code-defined tool as tools/list shows it, apart from its name and description (the catalog
  * row's): title, annotations, JSON Schemas, required client capabilities. `deno task generate`
- * writes every code family's listings to tools/listings.generated.json, so a worker lists those
+ * writes every code family's listings to tools/listings/<family>.json, so a worker lists those
  * tools without importing zod or the family's module; the family is imported on the tool's
- * first call. tests/unit/generated_sql_test.ts fails when that file is stale, and
- * tests/unit/listings_test.ts that a listed tool is served exactly as its definition would be.
+ * first call. tests/unit/generated_sql_test.ts fails when a file is stale, and
+ * tests/unit/listings_test.ts when a listed tool is not served exactly as its definition would be.
  */
 import type { z } from "zod";
 import type { ToolDefinition, ToolListing } from "./contract.ts";
