@@ -71,6 +71,18 @@ Deno.test("config: lists and origins", () => {
   );
 });
 
+Deno.test("config: allow-list entries must be host:port, checked at start-up", () => {
+  deepStrictEqual(
+    config({ UPSTREAM_ALLOW_HOSTS: "127.0.0.1:8787, [::1]:9000,api.dev.test:*" })
+      .upstreamAllowHosts,
+    ["127.0.0.1:8787", "[::1]:9000", "api.dev.test:*"],
+  );
+  throws(
+    () => config({ UPSTREAM_ALLOW_HOSTS: "127.0.0.1:8787,localhost" }),
+    /^ConfigError: UPSTREAM_ALLOW_HOSTS entry "localhost" must be host:port \(e\.g\. 127/,
+  );
+});
+
 Deno.test("config: every malformed variable is named in one error", () => {
   throws(
     () => config({ SERVER_CACHE_MAX: "x", MCP_OAUTH: "sometimes", READY_CACHE_MS: "-2" }),

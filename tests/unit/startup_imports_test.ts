@@ -73,6 +73,7 @@ Deno.test("start-up imports none of what only some requests need", async () => {
     // listings (tools/listing.ts); a tool's first call imports zod with its family.
     ["zod (first tools/call)", /\/zod@/],
     ["mcp-lite (first tools/call, mcp/mcp_lite_server.ts)", /\/mcp-lite@/],
+    ["the guarded fetch and address policy (first upstream call, compose.ts)", /\/upstream\//],
   ];
   for (const [what, pattern] of lazy) {
     deepStrictEqual(

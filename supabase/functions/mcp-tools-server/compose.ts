@@ -41,8 +41,7 @@ import {
   type ToolServices,
 } from "./tools/contract.ts";
 import { FAMILIES } from "./tools/registry.ts";
-import { AllowList } from "./upstream/address_policy.ts";
-import { createGuardedFetch, type Resolver } from "./upstream/guarded_fetch.ts";
+import type { GuardedFetch, Resolver } from "./upstream/guarded_fetch.ts";
 
 /** Parts a caller may supply instead of the real ones; everything else is built from `config`. */
 export interface Overrides {
@@ -211,15 +210,35 @@ export function buildToolServices(
       supabaseTenantSecrets(database(), { localKey: config.tenantSecretsKey }),
       { ttlMs: config.tenantSecretsTtlMs, maxEntries: config.tenantSecretsCacheMax, clock },
     ),
-    upstreamFetch: skip.upstreamFetch ?? createGuardedFetch({
-      allow: new AllowList(config.upstreamAllowHosts),
-      timeoutMs: config.upstreamTimeoutMs,
-      maxResponseBytes: config.upstreamMaxResponseBytes,
-      maxRedirects: config.upstreamMaxRedirects,
-      resolve: parts.resolve,
-      userAgent: `${SERVER_NAME}/${SERVER_VERSION}`,
-    }),
+    upstreamFetch: skip.upstreamFetch ?? lazyGuardedFetch(config, parts.resolve),
   };
+}
+
+/**
+ * The guarded fetch with its address policy, imported by the first upstream call: only some tools
+ * reach upstream APIs, and a worker's first request needs none of it. The allow-list's entries
+ * were checked when the configuration was read.
+ */
+function lazyGuardedFetch(config: Config, resolve?: Resolver): GuardedFetch {
+  let guarded: Promise<GuardedFetch> | undefined;
+  const load = () =>
+    guarded ??= Promise.all([
+      import("./upstream/guarded_fetch.ts"),
+      import("./upstream/address_policy.ts"),
+    ]).then(([{ createGuardedFetch }, { AllowList }]) =>
+      createGuardedFetch({
+        allow: new AllowList(config.upstreamAllowHosts),
+        timeoutMs: config.upstreamTimeoutMs,
+        maxResponseBytes: config.upstreamMaxResponseBytes,
+        maxRedirects: config.upstreamMaxRedirects,
+        resolve,
+        userAgent: `${SERVER_NAME}/${SERVER_VERSION}`,
+      })
+    ).catch((err) => {
+      guarded = undefined; // a failed import is tried again by the next call
+      throw err;
+    });
+  return async (request) => (await load())(request);
 }
 
 /** Every tool service present, or a start-up error naming the missing ones. */

@@ -80,6 +80,31 @@ function list(description: string): Setting<string[]> {
   return { description, read: items };
 }
 
+/**
+ * An allow-list entry, `host:port` (`[::1]:8080` for IPv6, `*` for any port): its host and port,
+ * or null. The one definition of that format: upstream/address_policy.ts's AllowList reads entries
+ * with it, and the setting below refuses a malformed one at start-up.
+ */
+export function hostPortEntry(entry: string): { host: string; port: string } | null {
+  const match = /^(\[[^\]]+\]|[^:\[\]]+):(\d{1,5}|\*)$/.exec(entry);
+  return match ? { host: match[1], port: match[2] } : null;
+}
+
+export const HOST_PORT_FORMAT = "host:port (e.g. 127.0.0.1:8787, [::1]:8787, localhost:*)";
+
+/** A comma-separated list of `host:port` entries, blanks dropped. */
+function hostPorts(description: string): Setting<string[]> {
+  return {
+    description,
+    read(raw) {
+      const entries = items(raw);
+      const bad = entries.find((entry) => !hostPortEntry(entry));
+      if (bad !== undefined) throw new Invalid(`entry "${bad}" must be ${HOST_PORT_FORMAT}`);
+      return entries;
+    },
+  };
+}
+
 const origins: Setting<readonly string[] | "*"> = {
   description: "Browser origins allowed besides localhost ones, comma-separated; `*` allows any.",
   read(raw) {
@@ -141,7 +166,7 @@ const ENVIRONMENT = {
   UPSTREAM_TIMEOUT_MS: whole(10_000, "Upper bound for one upstream API call, redirects included."),
   UPSTREAM_MAX_RESPONSE_BYTES: whole(1024 * 1024, "Largest upstream response body accepted."),
   UPSTREAM_MAX_REDIRECTS: whole(3, "Redirects followed per upstream call, each checked again."),
-  UPSTREAM_ALLOW_HOSTS: list(
+  UPSTREAM_ALLOW_HOSTS: hostPorts(
     "`host:port` entries reachable although private or loopback (local development only).",
   ),
   REMOTE_TOOLS_TTL_MS: whole(
