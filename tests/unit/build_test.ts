@@ -22,6 +22,8 @@ const LAZY: [string, string][] = [
   // mcp-lite runs tool calls only; the front answers everything else itself.
   ["mcp-lite", "Elicitation not supported by client"],
   ["the upstream address policy", "cloud metadata services live there"],
+  // Hono: the routed paths (health, preflights, browsers); an MCP POST from an agent skips it.
+  ["Hono", "Context is not finalized"],
 ];
 
 /** Every file index.js reaches through static imports, with its text. */

@@ -74,6 +74,7 @@ Deno.test("start-up imports none of what only some requests need", async () => {
     ["zod (first tools/call)", /\/zod@/],
     ["mcp-lite (first tools/call, mcp/mcp_lite_server.ts)", /\/mcp-lite@/],
     ["the guarded fetch and address policy (first upstream call, compose.ts)", /\/upstream\//],
+    ["Hono (first routed request, http/app.ts)", /\/hono@/],
   ];
   for (const [what, pattern] of lazy) {
     deepStrictEqual(
