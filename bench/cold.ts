@@ -9,7 +9,7 @@ import { choosePorts } from "../scripts/lib/ports.ts";
 import { spawnChild } from "../scripts/lib/process.ts";
 import type { Stack } from "../scripts/stack.ts";
 import { sendOnce } from "./load.ts";
-import { mcpTarget, rpcMessage } from "./mcp.ts";
+import { mcpBody, mcpTarget, rpcMessage } from "./mcp.ts";
 import { percentile, round, sleep } from "./stats.ts";
 
 export interface Spread {
@@ -79,6 +79,12 @@ export interface ColdProcessFigures {
    * floor itself.
    */
   overFloorMs?: Spread;
+  /**
+   * The process's first tools/call (`echo`), sent right after the first answer and timed by the
+   * client: what the first call pays on its own (the tool's family, zod and mcp-lite are imported
+   * then). Absent for the floor.
+   */
+  firstToolCallMs?: Spread;
 }
 
 const POLL_MS = 2;
@@ -175,6 +181,7 @@ export async function coldProcesses(
   const fromStart = configs.map(() => [] as number[]);
   const total = configs.map(() => [] as number[]);
   const cpu = configs.map(() => [] as number[]);
+  const firstCall = configs.map(() => [] as number[]);
   // Two starts each, not counted, each left running a while: Deno writes a module's code cache
   // some time after loading it, so processes stopped right after their first answer (as the
   // measured ones are) would leave none behind. After these, downloads, transpiling and the code
@@ -188,6 +195,7 @@ export async function coldProcesses(
       fromStart[c].push(ms.fromStart);
       total[c].push(ms.total);
       cpu[c].push(ms.cpu);
+      if (ms.firstCall !== undefined) firstCall[c].push(ms.firstCall);
     }
     opts.progress?.(`  cold round ${i + 1}/${opts.runs}`);
   }
@@ -207,7 +215,23 @@ export async function coldProcesses(
     fromRuntimeStart: spread(fromStart[c]),
     spawnToFirstAnswer: spread(total[c]),
     cpuMs: spread(cpu[c]),
+    ...(firstCall[c].length > 0 ? { firstToolCallMs: spread(firstCall[c]) } : {}),
   }));
+}
+
+/** One `echo` call, checked, timed by the client (send until the answer is read). */
+async function timedFirstCall(url: string, key: string): Promise<number> {
+  const target = {
+    ...mcpTarget(url, "tools/call", key),
+    body: mcpBody("tools/call", { name: "echo", arguments: { text: "cold" } }),
+  };
+  const started = performance.now();
+  const answer = await sendOnce(target);
+  const elapsed = performance.now() - started;
+  if (answer.status !== 200 || rpcMessage(answer.text).result?.content?.[0]?.text !== "cold") {
+    throw new Error(`cold start: unexpected tools/call answer ${answer.status} ${answer.text}`);
+  }
+  return elapsed;
 }
 
 function coldModule(stack: Stack, config: ColdConfig): string {
@@ -221,7 +245,7 @@ async function coldRun(
   stack: Stack,
   config: ColdConfig,
   opts: { key: string; tools: number; denoDir: string; lingerMs?: number },
-): Promise<{ fromStart: number; total: number; cpu: number }> {
+): Promise<{ fromStart: number; total: number; cpu: number; firstCall?: number }> {
   const { fn: port } = choosePorts({ fn: undefined });
   const module = coldModule(stack, config);
   const started = performance.now();
@@ -266,8 +290,9 @@ async function coldRun(
     if (!Number.isFinite(fromStart) || fromStart <= 0) {
       throw new Error("cold start: no timing header");
     }
+    const firstCall = config.entry === "floor" ? undefined : await timedFirstCall(url, opts.key);
     if (opts.lingerMs) await sleep(opts.lingerMs);
-    return { fromStart, total, cpu };
+    return { fromStart, total, cpu, firstCall };
   } finally {
     await child.stop();
   }

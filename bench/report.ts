@@ -137,6 +137,7 @@ export function coldTable(processes: ColdProcessFigures[]): string {
       "over the floor",
       "from spawn",
       "CPU ms",
+      "then tools/call",
     ],
     processes.map((c) => [
       c.entry,
@@ -147,6 +148,7 @@ export function coldTable(processes: ColdProcessFigures[]): string {
       c.overFloorMs ? ms(c.overFloorMs) : "",
       `${ms(c.spawnToFirstAnswer)} / ${c.spawnToFirstAnswer.max}`,
       c.cpuMs ? ms(c.cpuMs) : "",
+      c.firstToolCallMs ? ms(c.firstToolCallMs) : "",
     ]),
   );
 }

@@ -69,6 +69,12 @@ Deno.test("start-up imports none of what only some requests need", async () => {
       /@modelcontextprotocol|\/tools\/remote\//,
     ],
     ["re2js (HTTP tools' family)", /\/re2js@/],
+    // Configuration and lookups are read with plain checks; tools are listed from their generated
+    // listings (tools/listing.ts); a tool's first call imports zod with its family.
+    ["zod (first tools/call)", /\/zod@/],
+    ["mcp-lite (first tools/call, mcp/mcp_lite_server.ts)", /\/mcp-lite@/],
+    ["the guarded fetch and address policy (first upstream call, compose.ts)", /\/upstream\//],
+    ["Hono (first routed request, http/app.ts)", /\/hono@/],
   ];
   for (const [what, pattern] of lazy) {
     deepStrictEqual(
@@ -88,6 +94,10 @@ Deno.test("every tool family is still in the deployed module graph, as a dynamic
     "./conformance.ts",
     "./crm/tools.ts",
     "./http/family.ts",
+    // Code families' listings (tools/listing.ts), read when a tenant first has one of their tools.
+    "./listings/builtin.json",
+    "./listings/conformance.json",
+    "./listings/crm.json",
   ]);
   for (const name of ["builtin.ts", "conformance.ts", "crm/tools.ts", "http/family.ts"]) {
     ok([...modules.keys()].some((s) => s.endsWith(`/tools/${name}`)), `${name} not in the graph`);

@@ -41,8 +41,7 @@ import {
   type ToolServices,
 } from "./tools/contract.ts";
 import { FAMILIES } from "./tools/registry.ts";
-import { AllowList } from "./upstream/address_policy.ts";
-import { createGuardedFetch, type Resolver } from "./upstream/guarded_fetch.ts";
+import type { GuardedFetch, Resolver } from "./upstream/guarded_fetch.ts";
 
 /** Parts a caller may supply instead of the real ones; everything else is built from `config`. */
 export interface Overrides {
@@ -90,7 +89,26 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
       supabaseClient(overrides.supabase ?? supabaseAccess(config), config.storeTimeoutMs),
     );
 
-  const store = overrides.store ?? supabaseTenantStore(database());
+  // Built on first use, like `database`, so a composition without a database still starts.
+  const lazyDatabase: Rpc = { call: (fn, args) => database().call(fn, args) };
+  const background = overrides.background ?? createBackground();
+  const isolate = config.executionId ?? `local-${crypto.randomUUID().slice(0, 8)}`;
+  // Limits live in the tenant database: with another tenant store (unit tests) there are none.
+  const metering = overrides.metering ?? true;
+  const limiter = overrides.store || !metering ? undefined : new Limiter({
+    rpc: lazyDatabase,
+    clock,
+    metrics,
+    log,
+    batch: Math.max(1, config.limitLeaseBatch),
+    ttlMs: config.tenantCacheTtlMs,
+    failOpenMs: config.negativeCacheTtlMs,
+    background,
+  });
+  // The key lookup says whether any limit applies: a key without one asks the limiter nothing.
+  const store = overrides.store ?? supabaseTenantStore(database(), {
+    unlimited: limiter && ((record) => limiter.unlimited(record)),
+  });
   const given = overrides.services ?? {};
   const services = requireServices({
     ...buildToolServices(config, { database, clock, resolve: overrides.resolve, skip: given }),
@@ -134,22 +152,6 @@ export function composeApp(config: Config, overrides: Overrides = {}): Composed 
   });
   const front = new McpFront({ serverInfo, toolsTtlMs: config.tenantCacheTtlMs });
 
-  // Built on first use, like `database`, so a composition without a database still starts.
-  const lazyDatabase: Rpc = { call: (fn, args) => database().call(fn, args) };
-  const background = overrides.background ?? createBackground();
-  const isolate = config.executionId ?? `local-${crypto.randomUUID().slice(0, 8)}`;
-  // Limits live in the tenant database: with another tenant store (unit tests) there are none.
-  const metering = overrides.metering ?? true;
-  const limiter = overrides.store || !metering ? undefined : new Limiter({
-    rpc: lazyDatabase,
-    clock,
-    metrics,
-    log,
-    batch: Math.max(1, config.limitLeaseBatch),
-    ttlMs: config.tenantCacheTtlMs,
-    failOpenMs: config.negativeCacheTtlMs,
-    background,
-  });
   const usage = config.usageBatchSize === 0 || !metering ? undefined : new UsageWriter({
     rpc: lazyDatabase,
     background,
@@ -208,15 +210,35 @@ export function buildToolServices(
       supabaseTenantSecrets(database(), { localKey: config.tenantSecretsKey }),
       { ttlMs: config.tenantSecretsTtlMs, maxEntries: config.tenantSecretsCacheMax, clock },
     ),
-    upstreamFetch: skip.upstreamFetch ?? createGuardedFetch({
-      allow: new AllowList(config.upstreamAllowHosts),
-      timeoutMs: config.upstreamTimeoutMs,
-      maxResponseBytes: config.upstreamMaxResponseBytes,
-      maxRedirects: config.upstreamMaxRedirects,
-      resolve: parts.resolve,
-      userAgent: `${SERVER_NAME}/${SERVER_VERSION}`,
-    }),
+    upstreamFetch: skip.upstreamFetch ?? lazyGuardedFetch(config, parts.resolve),
   };
+}
+
+/**
+ * The guarded fetch with its address policy, imported by the first upstream call: only some tools
+ * reach upstream APIs, and a worker's first request needs none of it. The allow-list's entries
+ * were checked when the configuration was read.
+ */
+function lazyGuardedFetch(config: Config, resolve?: Resolver): GuardedFetch {
+  let guarded: Promise<GuardedFetch> | undefined;
+  const load = () =>
+    guarded ??= Promise.all([
+      import("./upstream/guarded_fetch.ts"),
+      import("./upstream/address_policy.ts"),
+    ]).then(([{ createGuardedFetch }, { AllowList }]) =>
+      createGuardedFetch({
+        allow: new AllowList(config.upstreamAllowHosts),
+        timeoutMs: config.upstreamTimeoutMs,
+        maxResponseBytes: config.upstreamMaxResponseBytes,
+        maxRedirects: config.upstreamMaxRedirects,
+        resolve,
+        userAgent: `${SERVER_NAME}/${SERVER_VERSION}`,
+      })
+    ).catch((err) => {
+      guarded = undefined; // a failed import is tried again by the next call
+      throw err;
+    });
+  return async (request) => (await load())(request);
 }
 
 /** Every tool service present, or a start-up error naming the missing ones. */

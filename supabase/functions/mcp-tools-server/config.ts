@@ -1,9 +1,9 @@
 /**
- * Every setting the function reads from its environment, parsed once by one schema. Each entry
- * names its variable, its default and what it is for; the README's configuration table is
- * generated from this list (`configTable`) and a test keeps the two equal.
+ * Every setting the function reads from its environment, declared once: each entry names its
+ * variable, its kind, its default and what it is for. A small reader below parses them (no schema
+ * library: this module is on every worker's start-up path), and the README's configuration table
+ * is generated from the same list (`configTable`); a test keeps the two equal.
  */
-import { z } from "zod";
 
 /** The function's name on Supabase: its URL path segment and its MCP server name. */
 export const SERVER_NAME = "mcp-tools-server";
@@ -11,91 +11,117 @@ export const SERVER_VERSION = "0.1.0";
 /** Supabase hands the function its own name as the first path segment. */
 export const BASE_PATH = `/${SERVER_NAME}`;
 
-interface Doc {
+/** One variable: how its text is read (throws `Invalid` with what is wrong), and its docs. */
+interface Setting<T> {
   description: string;
   /** How the default reads in the docs; absent: no default (unset). */
   default?: string;
+  read(raw: string | undefined): T;
 }
 
-const described = <T extends z.ZodType>(schema: T, doc: Doc): T => schema.meta({ ...doc });
+/** A value a setting refuses; the message follows the variable's name. */
+class Invalid extends Error {}
 
 /** A whole number ≥ 0 given as text; blank means `fallback`. */
-function wholeOr<F extends number | undefined>(fallback: F, doc: Doc) {
-  return described(
-    z.string().optional().transform((raw, ctx): number | F => {
+function wholeOr<F extends number | undefined>(
+  fallback: F,
+  description: string,
+): Setting<number | F> {
+  return {
+    description,
+    default: fallback === undefined ? undefined : String(fallback),
+    read(raw) {
       if (raw === undefined || raw.trim() === "") return fallback;
       const value = Number(raw);
       if (!Number.isInteger(value) || value < 0) {
-        ctx.addIssue({ code: "custom", message: `must be a whole number ≥ 0, got "${raw}"` });
-        return z.NEVER;
+        throw new Invalid(`must be a whole number ≥ 0, got "${raw}"`);
       }
       return value;
-    }),
-    doc,
-  );
+    },
+  };
 }
 
-const whole = (fallback: number, description: string) =>
-  wholeOr(fallback, { description, default: String(fallback) });
-const optionalWhole = (description: string) => wholeOr(undefined, { description });
+const whole = (fallback: number, description: string) => wholeOr(fallback, description);
+const optionalWhole = (description: string) => wholeOr(undefined, description);
 
 /** Free text; blank means unset. */
-function text(description: string) {
-  return described(
-    z.string().optional().transform((raw) => raw?.trim() || undefined),
-    { description },
-  );
+function text(description: string): Setting<string | undefined> {
+  return { description, read: (raw) => raw?.trim() || undefined };
+}
+
+/** Free text; blank means `fallback`. */
+function textOr(fallback: string, description: string, lowerCase = false): Setting<string> {
+  return {
+    description,
+    default: fallback,
+    read: (raw) => (lowerCase ? raw?.trim().toLowerCase() : raw?.trim()) || fallback,
+  };
 }
 
 /** on/off (also true/false, 1/0, yes/no); blank means off. */
-function flag(description: string) {
-  return described(
-    z.string().optional().transform((raw, ctx): boolean => {
+function flag(description: string): Setting<boolean> {
+  return {
+    description,
+    default: "off",
+    read(raw) {
       const value = (raw ?? "").trim().toLowerCase();
       if (["", "0", "off", "false", "no"].includes(value)) return false;
       if (["1", "on", "true", "yes"].includes(value)) return true;
-      ctx.addIssue({ code: "custom", message: `must be on or off, got "${raw}"` });
-      return z.NEVER;
-    }),
-    { description, default: "off" },
-  );
+      throw new Invalid(`must be on or off, got "${raw}"`);
+    },
+  };
 }
+
+const items = (raw: string | undefined) =>
+  (raw ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "");
 
 /** A comma-separated list, blanks dropped. */
-function list(description: string) {
-  return described(
-    z.string().optional().transform((raw) =>
-      (raw ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "")
-    ),
-    { description },
-  );
+function list(description: string): Setting<string[]> {
+  return { description, read: items };
 }
 
-const origins = described(
-  z.string().optional().transform((raw, ctx): readonly string[] | "*" => {
-    const entries = (raw ?? "").split(",").map((item) => item.trim()).filter(Boolean);
+/**
+ * An allow-list entry, `host:port` (`[::1]:8080` for IPv6, `*` for any port): its host and port,
+ * or null. The one definition of that format: upstream/address_policy.ts's AllowList reads entries
+ * with it, and the setting below refuses a malformed one at start-up.
+ */
+export function hostPortEntry(entry: string): { host: string; port: string } | null {
+  const match = /^(\[[^\]]+\]|[^:\[\]]+):(\d{1,5}|\*)$/.exec(entry);
+  return match ? { host: match[1], port: match[2] } : null;
+}
+
+export const HOST_PORT_FORMAT = "host:port (e.g. 127.0.0.1:8787, [::1]:8787, localhost:*)";
+
+/** A comma-separated list of `host:port` entries, blanks dropped. */
+function hostPorts(description: string): Setting<string[]> {
+  return {
+    description,
+    read(raw) {
+      const entries = items(raw);
+      const bad = entries.find((entry) => !hostPortEntry(entry));
+      if (bad !== undefined) throw new Invalid(`entry "${bad}" must be ${HOST_PORT_FORMAT}`);
+      return entries;
+    },
+  };
+}
+
+const origins: Setting<readonly string[] | "*"> = {
+  description: "Browser origins allowed besides localhost ones, comma-separated; `*` allows any.",
+  read(raw) {
+    const entries = items(raw);
     if (entries.includes("*")) return "*";
-    const out: string[] = [];
-    for (const origin of entries) {
+    return entries.map((origin) => {
       try {
-        out.push(new URL(origin).origin);
+        return new URL(origin).origin;
       } catch {
-        ctx.addIssue({
-          code: "custom",
-          message: `"${origin}" is not an origin like https://app.example.com`,
-        });
-        return z.NEVER;
+        throw new Invalid(`"${origin}" is not an origin like https://app.example.com`);
       }
-    }
-    return out;
-  }),
-  {
-    description: "Browser origins allowed besides localhost ones, comma-separated; `*` allows any.",
+    });
   },
-);
+};
 
 /** The environment, by variable name. Order is the order of the README table. */
-const Environment = z.object({
+const ENVIRONMENT = {
   TENANT_CACHE_TTL_MS: whole(
     30_000,
     "How long a resolved key (tenant, tools, status) is reused before asking the database again.",
@@ -122,13 +148,10 @@ const Environment = z.object({
     "Failed attempts on one key id (the public part of a key) per window before 429; 0: no limit.",
   ),
   KEY_FAILURE_WINDOW_MS: whole(60_000, "The window of the two key-failure budgets above."),
-  CLIENT_ADDRESS_HEADER: described(
-    z.string().optional().transform((raw) => raw?.trim().toLowerCase() || "x-forwarded-for"),
-    {
-      description:
-        "Header holding the client's address (its first entry), as Supabase's gateway sets it.",
-      default: "x-forwarded-for",
-    },
+  CLIENT_ADDRESS_HEADER: textOr(
+    "x-forwarded-for",
+    "Header holding the client's address (its first entry), as Supabase's gateway sets it.",
+    true,
   ),
   SERVER_CACHE_MAX: whole(100, "Upper bound on built servers (one per distinct tool set)."),
   SERVER_CACHE_IDLE_MS: whole(600_000, "A server unused this long is dropped."),
@@ -143,7 +166,7 @@ const Environment = z.object({
   UPSTREAM_TIMEOUT_MS: whole(10_000, "Upper bound for one upstream API call, redirects included."),
   UPSTREAM_MAX_RESPONSE_BYTES: whole(1024 * 1024, "Largest upstream response body accepted."),
   UPSTREAM_MAX_REDIRECTS: whole(3, "Redirects followed per upstream call, each checked again."),
-  UPSTREAM_ALLOW_HOSTS: list(
+  UPSTREAM_ALLOW_HOSTS: hostPorts(
     "`host:port` entries reachable although private or loopback (local development only).",
   ),
   REMOTE_TOOLS_TTL_MS: whole(
@@ -172,10 +195,7 @@ const Environment = z.object({
     "The function's public URL (`https://<ref>.supabase.co/functions/v1/mcp-tools-server`); default: from the request.",
   ),
   AUTH_ISSUER: text("Issuer of accepted user tokens; default `<SUPABASE_URL>/auth/v1`."),
-  AUTH_AUDIENCE: described(
-    z.string().optional().transform((raw) => raw?.trim() || "authenticated"),
-    { description: "Audience accepted user tokens must name.", default: "authenticated" },
-  ),
+  AUTH_AUDIENCE: textOr("authenticated", "Audience accepted user tokens must name."),
   AUTH_JWKS_REFRESH_MS: whole(
     30_000,
     "Least time between two fetches of the signing keys when a token names an unknown key id.",
@@ -221,64 +241,84 @@ const Environment = z.object({
   SB_EXECUTION_ID: text(
     "Injected by Supabase (hosted): names the isolate in logs and usage events.",
   ),
-});
+} satisfies Record<string, Setting<unknown>>;
 
-export type EnvironmentName = keyof typeof Environment.shape;
+export type EnvironmentName = keyof typeof ENVIRONMENT;
 
-const ConfigSchema = Environment.transform((e) => ({
-  tenantCacheTtlMs: e.TENANT_CACHE_TTL_MS,
-  negativeCacheTtlMs: e.TENANT_NEGATIVE_TTL_MS,
-  tenantCacheMax: e.TENANT_CACHE_MAX,
-  negativeCacheMax: e.TENANT_NEGATIVE_CACHE_MAX,
-  staleKeyMs: e.TENANT_STALE_MS,
-  keyFailuresPerAddress: e.KEY_FAILURES_PER_ADDRESS,
-  keyFailuresPerKeyId: e.KEY_FAILURES_PER_KEY_ID,
-  keyFailureWindowMs: e.KEY_FAILURE_WINDOW_MS,
-  clientAddressHeader: e.CLIENT_ADDRESS_HEADER,
-  serverCacheMax: e.SERVER_CACHE_MAX,
-  serverIdleMs: e.SERVER_CACHE_IDLE_MS,
-  storeTimeoutMs: e.STORE_TIMEOUT_MS,
-  retryAfterSeconds: e.STORE_RETRY_AFTER_S,
-  maxBodyBytes: e.MAX_BODY_BYTES,
-  metricsToken: e.MCP_METRICS_TOKEN,
-  allowedOrigins: e.MCP_ALLOWED_ORIGINS,
-  allowedHosts: e.MCP_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
-  upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
-  upstreamMaxResponseBytes: e.UPSTREAM_MAX_RESPONSE_BYTES,
-  upstreamMaxRedirects: e.UPSTREAM_MAX_REDIRECTS,
-  upstreamAllowHosts: e.UPSTREAM_ALLOW_HOSTS,
-  remoteToolsTtlMs: e.REMOTE_TOOLS_TTL_MS,
-  remoteListTimeoutMs: e.REMOTE_LIST_TIMEOUT_MS,
-  tenantSecretsTtlMs: e.TENANT_SECRETS_TTL_MS,
-  tenantSecretsCacheMax: e.TENANT_SECRETS_CACHE_MAX,
-  tenantSecretsKey: e.TENANT_SECRETS_KEY,
-  usageBatchSize: e.USAGE_BATCH_SIZE,
-  usageFlushMs: e.USAGE_FLUSH_MS,
-  usageQueueMax: e.USAGE_QUEUE_MAX,
-  usageFlushRetries: e.USAGE_FLUSH_RETRIES,
-  usageRetentionDays: e.USAGE_RETENTION_DAYS,
-  limitLeaseBatch: e.LIMIT_LEASE_BATCH,
-  readyCacheMs: e.READY_CACHE_MS,
-  executionId: e.SB_EXECUTION_ID,
-  port: e.MCP_FUNCTION_PORT,
-  userAuth: {
-    enabled: e.MCP_USER_TOKENS,
-    oauth: e.MCP_OAUTH,
-    publicUrl: e.MCP_PUBLIC_URL?.replace(/\/+$/, ""),
-    issuer: e.AUTH_ISSUER ??
-      (e.SUPABASE_URL ? `${e.SUPABASE_URL.replace(/\/+$/, "")}/auth/v1` : undefined),
-    audience: e.AUTH_AUDIENCE,
-    jwks: e.SUPABASE_JWKS,
-    jwksRefreshMs: e.AUTH_JWKS_REFRESH_MS,
-    legacySecret: e.AUTH_LEGACY_JWT_SECRET,
-  },
-  supabase: {
-    url: e.SUPABASE_URL,
-    key: secretKeyFrom(e.SUPABASE_SECRET_KEYS) ?? e.SUPABASE_SERVICE_ROLE_KEY,
-  },
-}));
+type Environment = { [K in EnvironmentName]: ReturnType<(typeof ENVIRONMENT)[K]["read"]> };
 
-export type Config = z.output<typeof ConfigSchema>;
+/** Every variable read; all that are malformed named at once. */
+function readEnvironment(env: Env): Environment {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, setting] of Object.entries(ENVIRONMENT)) {
+    try {
+      values[name] = setting.read(env(name));
+    } catch (err) {
+      if (!(err instanceof Invalid)) throw err;
+      problems.push(`${name} ${err.message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("; "));
+  return values as Environment;
+}
+
+function configOf(e: Environment) {
+  return {
+    tenantCacheTtlMs: e.TENANT_CACHE_TTL_MS,
+    negativeCacheTtlMs: e.TENANT_NEGATIVE_TTL_MS,
+    tenantCacheMax: e.TENANT_CACHE_MAX,
+    negativeCacheMax: e.TENANT_NEGATIVE_CACHE_MAX,
+    staleKeyMs: e.TENANT_STALE_MS,
+    keyFailuresPerAddress: e.KEY_FAILURES_PER_ADDRESS,
+    keyFailuresPerKeyId: e.KEY_FAILURES_PER_KEY_ID,
+    keyFailureWindowMs: e.KEY_FAILURE_WINDOW_MS,
+    clientAddressHeader: e.CLIENT_ADDRESS_HEADER,
+    serverCacheMax: e.SERVER_CACHE_MAX,
+    serverIdleMs: e.SERVER_CACHE_IDLE_MS,
+    storeTimeoutMs: e.STORE_TIMEOUT_MS,
+    retryAfterSeconds: e.STORE_RETRY_AFTER_S,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    metricsToken: e.MCP_METRICS_TOKEN,
+    allowedOrigins: e.MCP_ALLOWED_ORIGINS,
+    allowedHosts: e.MCP_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    upstreamMaxResponseBytes: e.UPSTREAM_MAX_RESPONSE_BYTES,
+    upstreamMaxRedirects: e.UPSTREAM_MAX_REDIRECTS,
+    upstreamAllowHosts: e.UPSTREAM_ALLOW_HOSTS,
+    remoteToolsTtlMs: e.REMOTE_TOOLS_TTL_MS,
+    remoteListTimeoutMs: e.REMOTE_LIST_TIMEOUT_MS,
+    tenantSecretsTtlMs: e.TENANT_SECRETS_TTL_MS,
+    tenantSecretsCacheMax: e.TENANT_SECRETS_CACHE_MAX,
+    tenantSecretsKey: e.TENANT_SECRETS_KEY,
+    usageBatchSize: e.USAGE_BATCH_SIZE,
+    usageFlushMs: e.USAGE_FLUSH_MS,
+    usageQueueMax: e.USAGE_QUEUE_MAX,
+    usageFlushRetries: e.USAGE_FLUSH_RETRIES,
+    usageRetentionDays: e.USAGE_RETENTION_DAYS,
+    limitLeaseBatch: e.LIMIT_LEASE_BATCH,
+    readyCacheMs: e.READY_CACHE_MS,
+    executionId: e.SB_EXECUTION_ID,
+    port: e.MCP_FUNCTION_PORT,
+    userAuth: {
+      enabled: e.MCP_USER_TOKENS,
+      oauth: e.MCP_OAUTH,
+      publicUrl: e.MCP_PUBLIC_URL?.replace(/\/+$/, ""),
+      issuer: e.AUTH_ISSUER ??
+        (e.SUPABASE_URL ? `${e.SUPABASE_URL.replace(/\/+$/, "")}/auth/v1` : undefined),
+      audience: e.AUTH_AUDIENCE,
+      jwks: e.SUPABASE_JWKS,
+      jwksRefreshMs: e.AUTH_JWKS_REFRESH_MS,
+      legacySecret: e.AUTH_LEGACY_JWT_SECRET,
+    },
+    supabase: {
+      url: e.SUPABASE_URL,
+      key: secretKeyFrom(e.SUPABASE_SECRET_KEYS) ?? e.SUPABASE_SERVICE_ROLE_KEY,
+    },
+  };
+}
+
+export type Config = ReturnType<typeof configOf>;
 
 type Env = (name: string) => string | undefined;
 
@@ -291,15 +331,7 @@ export class ConfigError extends Error {
 
 /** Parses the environment; a malformed value stops start-up, naming the variable. */
 export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
-  const raw: Record<string, string | undefined> = {};
-  for (const name of Object.keys(Environment.shape)) raw[name] = env(name);
-  const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; "),
-    );
-  }
-  const config = { ...parsed.data, ...overrides };
+  const config = { ...configOf(readEnvironment(env)), ...overrides };
   if (config.userAuth.oauth && !config.userAuth.enabled) {
     throw new ConfigError("MCP_OAUTH needs MCP_USER_TOKENS=on: OAuth sign-in yields user tokens.");
   }
@@ -337,12 +369,11 @@ function secretKeyFrom(json: string | undefined): string | undefined {
   }
 }
 
-/** The README's configuration table, from the schema above. */
+/** The README's configuration table, from the declarations above. */
 export function configTable(): string {
-  const rows = Object.entries(Environment.shape).map(([name, schema]) => {
-    const doc = schema.meta();
-    const fallback = typeof doc?.default === "string" ? `\`${doc.default}\`` : "—";
-    return `| \`${name}\` | ${fallback} | ${doc?.description ?? ""} |`;
+  const rows = Object.entries(ENVIRONMENT).map(([name, setting]: [string, Setting<unknown>]) => {
+    const fallback = setting.default === undefined ? "—" : `\`${setting.default}\``;
+    return `| \`${name}\` | ${fallback} | ${setting.description} |`;
   });
   return ["| variable | default | what it does |", "|---|---|---|", ...rows].join("\n");
 }

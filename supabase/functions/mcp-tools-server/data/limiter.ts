@@ -168,6 +168,18 @@ export class Limiter {
   }
 
   /**
+   * The key lookup found no limit on this key or its tenant: nothing to lease for it until its
+   * limits are next due to be re-read (`ttlMs`, as after an empty lease). A key's first request
+   * then costs the lookup alone.
+   */
+  unlimited(caller: LimitedCaller): void {
+    this.#setLimits(caller, {
+      buckets: [],
+      checkedUntil: this.options.clock.now() + this.options.ttlMs,
+    });
+  }
+
+  /**
    * Admits one request (or tool call) or throws a 429 ApiError naming the limit. Synchronous —
    * undefined — when local tokens decide; a promise only when a lease is needed (once per batch).
    */

@@ -1,7 +1,7 @@
 /** Tenant membership of Supabase Auth users: which tenant a user acts in, and with what role. */
-import { z } from "zod";
 import type { Rpc } from "./rpc.ts";
-import { type TenantRecord, TenantSchema } from "./tenant_store.ts";
+import { object, parsed, ShapeError, string, strings } from "./shape.ts";
+import { type TenantRecord, tenantRecord } from "./tenant_store.ts";
 
 export type MemberRole = "owner" | "admin" | "member";
 
@@ -18,21 +18,24 @@ export interface MemberStore {
   resolveMember(userId: string, tenant: string | null): Promise<Membership>;
 }
 
-const MembershipSchema = z.union([
-  z.object({ role: z.enum(["owner", "admin", "member"]), tenant: TenantSchema }),
-  z.object({ choices: z.array(z.string()) }),
-]);
+const ROLES: readonly MemberRole[] = ["owner", "admin", "member"];
+
+export function parseMembership(data: unknown): Membership {
+  return parsed("resolve_member", () => {
+    const row = object(data, "");
+    if ("choices" in row && !("role" in row)) return { choices: strings(row.choices, "choices") };
+    const role = string(row.role, "role") as MemberRole;
+    if (!ROLES.includes(role)) throw new ShapeError("role", ROLES.join(" | "), role);
+    return { role, tenant: tenantRecord(row.tenant, "tenant") };
+  });
+}
 
 /** The store on Supabase: one RPC, `resolve_member`. */
 export function supabaseMemberStore(rpc: Rpc): MemberStore {
   return {
     async resolveMember(userId, tenant) {
       const data = await rpc.call("resolve_member", { p_user_id: userId, p_tenant: tenant });
-      const parsed = MembershipSchema.safeParse(data);
-      if (!parsed.success) {
-        throw new Error(`resolve_member returned an unexpected shape: ${parsed.error}`);
-      }
-      return parsed.data;
+      return parseMembership(data);
     },
   };
 }

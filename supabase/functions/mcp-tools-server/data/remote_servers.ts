@@ -1,6 +1,5 @@
 /** The remote MCP servers a tenant attached (public.remote_mcp_servers), by key hash. */
-import { z } from "zod";
-import type { Rpc } from "./rpc.ts";
+import { array, nullableString, object, string, strings } from "./shape.ts";
 
 export interface RemoteServer {
   id: string;
@@ -15,30 +14,20 @@ export interface RemoteServer {
   version: string;
 }
 
-const RemoteServersSchema = z.array(z.object({
-  id: z.string(),
-  prefix: z.string(),
-  url: z.string(),
-  secret: z.string().nullable(),
-  allowed_tools: z.array(z.string()).nullable(),
-  version: z.string(),
-}));
-
-export function parseRemoteServers(data: unknown): RemoteServer[] {
-  const parsed = RemoteServersSchema.safeParse(data ?? []);
-  if (!parsed.success) {
-    throw new Error(`resolve_remote_servers returned an unexpected shape: ${parsed.error}`);
-  }
-  return parsed.data.map((row) => ({
-    id: row.id,
-    prefix: row.prefix,
-    url: row.url,
-    secret: row.secret,
-    allowedTools: row.allowed_tools,
-    version: row.version,
-  }));
-}
-
-export async function resolveRemoteServers(rpc: Rpc, keyHash: string): Promise<RemoteServer[]> {
-  return parseRemoteServers(await rpc.call("resolve_remote_servers", { p_key_hash: keyHash }));
+/** The remote servers' rows, as resolve_api_key returns them under `remote_servers`. */
+export function remoteServers(data: unknown, path: string): RemoteServer[] {
+  return array(data, path).map((item, i) => {
+    const at = `${path}[${i}]`;
+    const row = object(item, at);
+    return {
+      id: string(row.id, `${at}.id`),
+      prefix: string(row.prefix, `${at}.prefix`),
+      url: string(row.url, `${at}.url`),
+      secret: nullableString(row.secret, `${at}.secret`),
+      allowedTools: row.allowed_tools === null
+        ? null
+        : strings(row.allowed_tools, `${at}.allowed_tools`),
+      version: string(row.version, `${at}.version`),
+    };
+  });
 }

@@ -1,7 +1,7 @@
 /** The tenant store: resolves a key hash to the key's state and its tenant, via one RPC. */
-import { z } from "zod";
 import type { Rpc } from "./rpc.ts";
-import { type RemoteServer, resolveRemoteServers } from "./remote_servers.ts";
+import { array, boolean, integer, object, parsed, string, strings, timestamp } from "./shape.ts";
+import { type RemoteServer, remoteServers } from "./remote_servers.ts";
 
 export { StoreUnavailableError } from "./rpc.ts";
 
@@ -35,6 +35,11 @@ export interface KeyRecord {
   expiresAt: number | null;
   revokedAt: number | null;
   tenant: TenantRecord;
+  /**
+   * Whether any limit applies to the key or its tenant; false: the limiter has nothing to lease
+   * until the key is read again. Absent (another store): unknown, the limiter asks.
+   */
+  limited?: boolean;
 }
 
 export interface TenantStore {
@@ -45,78 +50,62 @@ export interface TenantStore {
   resolveKey(keyHash: string): Promise<KeyRecord | null>;
 }
 
-const timestamp = z.string().nullable().transform((s, ctx) => {
-  if (s === null) return null;
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: "custom", message: `bad timestamp ${s}` });
-    return z.NEVER;
-  }
-  return ms;
-});
-
 /** A tenant with its tools' catalog rows, as resolve_api_key and resolve_member return it. */
-export const TenantSchema = z.object({
-  id: z.string(),
-  slug: z.string(),
-  name: z.string(),
-  status: z.string(),
-  config: z.record(z.string(), z.unknown()),
-  tools: z.array(z.object({
-    name: z.string(),
-    family: z.string(),
-    version: z.number().int(),
-    description: z.string(),
-    definition: z.unknown(),
-  })),
-}).transform((tenant): TenantRecord => ({
-  id: tenant.id,
-  slug: tenant.slug,
-  name: tenant.name,
-  status: tenant.status,
-  config: tenant.config,
-  tools: tenant.tools.map((row) => ({ ...row, definition: row.definition ?? null })),
-}));
-
-const KeyRecordSchema = z.object({
-  key_id: z.string(),
-  key_prefix: z.string(),
-  expires_at: timestamp,
-  revoked_at: timestamp,
-  allowed_tools: z.array(z.string()).nullable().optional(),
-  tenant: TenantSchema,
-});
-
-function parseKeyRecord(data: unknown): KeyRecord {
-  const parsed = KeyRecordSchema.safeParse(data);
-  if (!parsed.success) {
-    throw new Error(`resolve_api_key returned an unexpected shape: ${parsed.error}`);
-  }
-  const { key_id, key_prefix, expires_at, revoked_at, allowed_tools, tenant } = parsed.data;
+export function tenantRecord(value: unknown, path: string): TenantRecord {
+  const tenant = object(value, path);
   return {
-    keyId: key_id,
-    keyPrefix: key_prefix,
-    allowedTools: allowed_tools ?? null,
-    expiresAt: expires_at,
-    revokedAt: revoked_at,
-    tenant,
+    id: string(tenant.id, `${path}.id`),
+    slug: string(tenant.slug, `${path}.slug`),
+    name: string(tenant.name, `${path}.name`),
+    status: string(tenant.status, `${path}.status`),
+    config: object(tenant.config, `${path}.config`),
+    tools: array(tenant.tools, `${path}.tools`).map((item, i) => {
+      const at = `${path}.tools[${i}]`;
+      const row = object(item, at);
+      return {
+        name: string(row.name, `${at}.name`),
+        family: string(row.family, `${at}.family`),
+        version: integer(row.version, `${at}.version`),
+        description: string(row.description, `${at}.description`),
+        definition: row.definition ?? null,
+      };
+    }),
   };
 }
 
+export function parseKeyRecord(data: unknown): KeyRecord {
+  return parsed("resolve_api_key", () => {
+    const row = object(data, "");
+    return {
+      keyId: string(row.key_id, "key_id"),
+      keyPrefix: string(row.key_prefix, "key_prefix"),
+      allowedTools: row.allowed_tools == null ? null : strings(row.allowed_tools, "allowed_tools"),
+      expiresAt: timestamp(row.expires_at, "expires_at"),
+      revokedAt: timestamp(row.revoked_at, "revoked_at"),
+      tenant: {
+        ...tenantRecord(row.tenant, "tenant"),
+        remoteServers: remoteServers(row.remote_servers, "remote_servers"),
+      },
+      limited: boolean(row.limited, "limited"),
+    };
+  });
+}
+
 /**
- * The store on Supabase: `resolve_api_key` by key hash, and the tenant's remote servers by the
- * same hash, asked at the same time so a key lookup costs one round trip.
+ * The store on Supabase: `resolve_api_key` by key hash, one call answering all a first request
+ * needs (the key, its tenant and tools, the tenant's remote servers, whether limits apply).
  */
-export function supabaseTenantStore(rpc: Rpc): TenantStore {
+export function supabaseTenantStore(
+  rpc: Rpc,
+  /** `unlimited`: told of each key found without any limit (the limiter, which then asks nothing). */
+  hooks: { unlimited?: (record: KeyRecord) => void } = {},
+): TenantStore {
   return {
     async resolveKey(keyHash) {
-      const [data, remoteServers] = await Promise.all([
-        rpc.call("resolve_api_key", { p_key_hash: keyHash }),
-        resolveRemoteServers(rpc, keyHash),
-      ]);
+      const data = await rpc.call("resolve_api_key", { p_key_hash: keyHash });
       if (data === null) return null;
       const record = parseKeyRecord(data);
-      record.tenant.remoteServers = remoteServers;
+      if (record.limited === false) hooks.unlimited?.(record);
       return record;
     },
   };

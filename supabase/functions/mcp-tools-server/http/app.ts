@@ -4,7 +4,7 @@
  * answer. Plain POSTs to an MCP endpoint skip the router (the hot path); everything else goes
  * through it, and both take the same endpoint.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { Callers } from "../auth/callers.ts";
 import { BASE_PATH, type Config, SERVER_NAME, SERVER_VERSION } from "../config.ts";
@@ -51,7 +51,15 @@ type Endpoint = (
 export function createHttpApp(deps: HttpDeps): HttpApp {
   const fail = failureResponse(deps);
   const mcp = mcpEndpoint(deps, fail);
-  const router = routes(deps, mcp, fail);
+  // Hono and the routes come with the first routed request: a worker woken by an MCP POST never
+  // needs them.
+  let router: Hono<Env> | undefined;
+  let loading: Promise<Hono<Env>> | undefined;
+  const loadRouter = () =>
+    loading ??= import("hono").then(({ Hono }) => router = routes(Hono, deps, mcp, fail), (err) => {
+      loading = undefined; // a failed import is tried again by the next request
+      throw err;
+    });
   return {
     async fetch(request) {
       // What agents send — a POST to an MCP endpoint from no browser — needs no router and no
@@ -62,7 +70,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
         record.finish(request.method, response.status, record.failure);
         return response;
       }
-      return router.fetch(request);
+      return router ? router.fetch(request) : loadRouter().then((loaded) => loaded.fetch(request));
     },
   };
 }
@@ -144,6 +152,7 @@ function failureResponse({ config, log }: HttpDeps) {
 }
 
 function routes(
+  Hono: typeof import("hono").Hono,
   deps: HttpDeps,
   mcp: Endpoint,
   fail: (err: unknown, request: Request) => Response,

@@ -7,10 +7,11 @@
  * Calls reach mcp-lite through `McpServer._dispatch` with the message the front already parsed,
  * so a body is read and parsed once. That method is mcp-lite's own seam between its transport and
  * its server, but not a documented API: mcp-lite is pinned, and tests/unit/mcp_lite_seam_test.ts
- * fails if an upgrade changes it.
+ * fails if an upgrade changes it. mcp-lite itself is imported by the first tools/call: listing
+ * tools needs none of it.
  */
-import { type Ctx, McpServer, RpcError } from "mcp-lite";
-import { z } from "zod";
+import type { Ctx, McpServer } from "mcp-lite";
+import type { z } from "zod";
 import type { Logger } from "../lib/log.ts";
 import type { LeftOutTool, ToolSet } from "../tools/catalog.ts";
 import {
@@ -20,12 +21,25 @@ import {
   type ToolResult,
   type ToolServices,
 } from "../tools/contract.ts";
+import { jsonSchemaOf, neverRun } from "../tools/listing.ts";
 import type { ServedTool, ToolServer } from "./front.ts";
 import { isObject, type RequestId, type RpcRequest } from "./protocol/jsonrpc.ts";
 import { LOG_LEVELS, type LogLevel } from "./protocol/log_levels.ts";
 import { type MirroredParam, mirroredParams } from "./protocol/param_headers.ts";
 import type { ServerInfo } from "./protocol/results.ts";
 import { RequestScope } from "./scope.ts";
+
+type McpLite = typeof import("mcp-lite");
+
+let mcpLite: McpLite | undefined;
+let mcpLiteLoading: Promise<McpLite> | undefined;
+
+function importMcpLite(): Promise<McpLite> {
+  return mcpLiteLoading ??= import("mcp-lite").then((module) => mcpLite = module, (err) => {
+    mcpLiteLoading = undefined; // a failed import is tried again by the next call
+    throw err;
+  });
+}
 
 /** What every server shares: built once per isolate, never per tenant. */
 export interface ServerDeps {
@@ -48,7 +62,7 @@ class SharedTool implements ServedTool {
   constructor(readonly definition: ToolDefinition, private readonly deps: ServerDeps) {}
 
   get inputSchema(): Record<string, unknown> {
-    return this.definition.inputJsonSchema ?? jsonSchema(this.definition.input, "input");
+    return this.definition.inputJsonSchema ?? jsonSchemaOf(this.definition.input, "input");
   }
 
   get mirroredParams(): readonly MirroredParam[] {
@@ -64,17 +78,33 @@ class SharedTool implements ServedTool {
       description: tool.description || undefined,
       title: tool.title || undefined,
       annotations: tool.annotations,
-      outputSchema: tool.output ? jsonSchema(tool.output, "output") : undefined,
+      outputSchema: tool.outputJsonSchema ??
+        (tool.output ? jsonSchemaOf(tool.output, "output") : undefined),
     });
   }
 
-  get mcp(): McpServer {
-    return this.#mcp ??= toolMcpServer(this.definition, this.inputSchema, this.deps);
+  /**
+   * The one-tool server, once mcp-lite and the definition that runs the tool are at hand; else
+   * undefined, and `load` gets them.
+   */
+  get mcp(): McpServer | undefined {
+    if (this.#mcp || this.definition.implementation || !mcpLite) return this.#mcp;
+    return this.#mcp = toolMcpServer(mcpLite, this.definition, this.inputSchema, this.deps);
+  }
+
+  /** The tool's first call: mcp-lite and, for a listed tool, its family are imported. */
+  async load(): Promise<McpServer> {
+    const [lite, implementation] = await Promise.all([
+      importMcpLite(),
+      this.definition.implementation?.() ?? this.definition,
+    ]);
+    return this.#mcp ??= toolMcpServer(lite, implementation, this.inputSchema, this.deps);
   }
 }
 
 /** One tool registered on an mcp-lite server, which validates nothing itself (runTool does). */
 function toolMcpServer(
+  { McpServer, RpcError }: McpLite,
   tool: ToolDefinition,
   inputSchema: Record<string, unknown>,
   deps: ServerDeps,
@@ -203,7 +233,8 @@ class ToolSetServer implements ToolServer {
     // SDK clients omit `arguments` for tools that take none; validate them as `{}`. The message
     // was parsed for this request alone, so it is completed in place.
     params.arguments ??= {};
-    const response = await tool.mcp._dispatch({
+    const mcp = tool.mcp ?? await tool.load();
+    const response = await mcp._dispatch({
       jsonrpc: "2.0",
       // mcp-lite's types say string ids only; its transport passes numeric ids as they are.
       id: message.id as string,
@@ -225,7 +256,7 @@ function leftOutDefinition(name: string, reason: string): ToolDefinition {
     name,
     family: "left_out",
     description: reason,
-    input: z.unknown(),
+    input: neverRun("a left-out tool's calls are answered by its server").input,
     run: () => errorResult(reason),
   };
 }
@@ -251,18 +282,6 @@ function spliceTools(json: string, tools: string): string {
 }
 
 const EMPTY_TOOLS = '"tools":[]';
-
-/** JSON Schemas are computed once per schema object, not once per server built. */
-const jsonSchemas = new WeakMap<z.ZodType, Map<string, Record<string, unknown>>>();
-
-function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
-  let byIo = jsonSchemas.get(schema);
-  if (!byIo) jsonSchemas.set(schema, byIo = new Map());
-  let json = byIo.get(io);
-  // Spread: zod ≥ 4.2 tags its output as a Standard Schema, which would make mcp-lite validate.
-  if (!json) byIo.set(io, json = { ...z.toJSONSchema(schema, { io }) });
-  return json;
-}
 
 async function runTool(
   tool: ToolDefinition,

@@ -1,5 +1,5 @@
 /** Built-in tools: the smallest set that proves tenant identity reaches tools per request. */
-import { z } from "zod";
+import * as z from "zod";
 import { defineTool, structured } from "./contract.ts";
 
 const tenantInfo = defineTool({

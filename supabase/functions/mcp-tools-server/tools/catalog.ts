@@ -5,6 +5,7 @@
  */
 import type { CatalogRow } from "../data/tenant_store.ts";
 import type { DataFamily, LazyFamily, ToolDefinition, ToolFamily } from "./contract.ts";
+import { listedTool, type ToolListing } from "./listing.ts";
 
 export type { CatalogRow };
 
@@ -48,6 +49,10 @@ export class ToolCatalog {
   /** Families not imported yet, by name; a load in progress is shared. */
   readonly #lazy = new Map<string, LazyFamily>();
   readonly #loading = new Map<string, Promise<void>>();
+  /** Code families listed from their generated listings: how to read them, and once read. */
+  readonly #listings = new Map<string, () => Promise<Readonly<Record<string, ToolListing>>>>();
+  readonly #listed = new Map<string, Readonly<Record<string, ToolListing>>>();
+  readonly #listing = new Map<string, Promise<void>>();
 
   constructor(families: readonly (ToolFamily | LazyFamily)[]) {
     for (const family of families) {
@@ -56,17 +61,43 @@ export class ToolCatalog {
           throw new Error(`Family "${family.family}" is defined twice`);
         }
         this.#lazy.set(family.family, family);
+        if (family.listed) this.#listings.set(family.family, family.listed);
         continue;
       }
       this.#add(family);
     }
   }
 
-  /** Imports the families these rows belong to, so that `toolSet(rows)` can serve them. */
+  /**
+   * Imports what `toolSet(rows)` needs to serve these rows: the families they belong to, or for a
+   * family listed from its generated listings, those listings alone (its module is imported by a
+   * tool's first call).
+   */
   async load(rows: readonly CatalogRow[]): Promise<void> {
     const wanted = new Set<string>();
-    for (const row of rows) if (this.#lazy.has(row.family)) wanted.add(row.family);
-    await Promise.all([...wanted].map((name) => this.#loadFamily(name)));
+    for (const row of rows) {
+      if (
+        this.#listings.has(row.family) ? !this.#listed.has(row.family) : this.#lazy.has(row.family)
+      ) {
+        wanted.add(row.family);
+      }
+    }
+    await Promise.all(
+      [...wanted].map((name) =>
+        this.#listings.has(name) ? this.#loadListings(name) : this.#loadFamily(name)
+      ),
+    );
+  }
+
+  #loadListings(name: string): Promise<void> {
+    let loading = this.#listing.get(name);
+    if (!loading) {
+      loading = this.#listings.get(name)!().then((listed) => void this.#listed.set(name, listed));
+      // A failed read is tried again by the next request rather than remembered.
+      loading.catch(() => this.#listing.delete(name));
+      this.#listing.set(name, loading);
+    }
+    return loading;
   }
 
   #loadFamily(name: string): Promise<void> {
@@ -138,6 +169,16 @@ export class ToolCatalog {
     };
   }
 
+  /** The code definition of a listed tool, its family imported first if need be. */
+  async #implementation(family: string, name: string): Promise<ToolDefinition> {
+    if (this.#lazy.has(family)) await this.#loadFamily(family);
+    const code = this.#code.get(name);
+    if (!code || code.family !== family) {
+      throw new Error(`The ${family} family lists "${name}" but does not define it`);
+    }
+    return code;
+  }
+
   /** The tool, or why it can't be served; both remembered until the row's version changes. */
   #definition(row: CatalogRow): ToolDefinition | Error {
     const key = `${row.family}/${row.name}@${row.version}`;
@@ -146,8 +187,18 @@ export class ToolCatalog {
     let tool: ToolDefinition | Error;
     const code = this.#code.get(row.name);
     const data = this.#data.get(row.family);
+    const listed = this.#listed.get(row.family);
     try {
-      if (code && code.family === row.family) {
+      if (this.#listings.has(row.family) && !listed) {
+        // Its listings are not read yet (load() does that): nothing to remember.
+        return new Error(`the ${row.family} family is not loaded`);
+      } else if (listed) {
+        // Listed whether or not its family is imported yet, so the listing never depends on it.
+        const listing = Object.hasOwn(listed, row.name) ? listed[row.name] : undefined;
+        tool = listing
+          ? listedTool(row, listing, () => this.#implementation(row.family, row.name))
+          : new Error(`no ${row.family} tool of this name in this deployment`);
+      } else if (code && code.family === row.family) {
         // The catalog's description is what agents see, so admins can reword it without a deploy.
         tool = { ...code, description: row.description };
       } else if (data) {

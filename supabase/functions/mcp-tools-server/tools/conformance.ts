@@ -3,7 +3,7 @@
  * call. A deployment lists them in the catalog (family `conformance`) so a test tenant can enable
  * them; no real tenant gets them by default.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { defineTool, ToolError } from "./contract.ts";
 
 const FAMILY = "conformance";

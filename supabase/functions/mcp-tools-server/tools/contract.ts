@@ -94,6 +94,13 @@ export interface ToolDefinition<I extends z.ZodType = any, O extends z.ZodType =
    */
   inputJsonSchema?: Record<string, unknown>;
   output?: O;
+  /** The output schema as published, precomputed (a listed tool: tools/listing.ts). */
+  outputJsonSchema?: Record<string, unknown>;
+  /**
+   * Set on a tool served from its family's generated listing (tools/listing.ts): the definition
+   * that validates and runs its calls, its family imported on first use.
+   */
+  implementation?: () => Promise<ToolDefinition>;
   /**
    * Client capabilities the tool cannot run without (e.g. `{ sampling: {} }`). A modern-era caller
    * that did not declare them gets a MissingRequiredClientCapability error instead of a call.
@@ -132,8 +139,27 @@ export interface DataFamily {
 /** A family module: a fixed list of tools defined in code, or a builder for data-defined tools. */
 export type ToolFamily = readonly ToolDefinition[] | DataFamily;
 
+/**
+ * A code-defined tool as tools/list shows it, apart from its name and description (the catalog
+ * row's); generated into tools/listings/<family>.json (tools/listing.ts).
+ */
+export interface ToolListing {
+  title?: string;
+  annotations?: ToolAnnotations;
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  requiredClientCapabilities?: Record<string, Record<string, unknown>>;
+}
+
 /** A family by name, its module imported only when a tenant's tools first need it. */
 export interface LazyFamily {
   family: string;
   load(): Promise<ToolFamily>;
+  /**
+   * A code family's tools as listed (`deno task generate`), by name: read when a tenant first has
+   * one of its tools and served without importing the family, which is imported on a tool's first
+   * call. Absent: the family is imported when a tenant first has one of its tools (data families
+   * need their module to build a tool from its row).
+   */
+  listed?: () => Promise<Readonly<Record<string, ToolListing>>>;
 }

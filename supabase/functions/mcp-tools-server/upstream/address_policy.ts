@@ -5,6 +5,7 @@
  * IPv6 forms that embed such an IPv4 address. An explicit allow-list of `host:port` entries
  * (local development, tests) lifts the rule for exactly those endpoints.
  */
+import { HOST_PORT_FORMAT, hostPortEntry } from "../config.ts";
 
 /** [first address, prefix length, why it is refused] */
 type Range4 = [string, number, string];
@@ -174,13 +175,9 @@ export class AllowList {
   }
 
   static #canonicalEntry(entry: string): string {
-    const match = /^(\[[^\]]+\]|[^:\[\]]+):(\d{1,5}|\*)$/.exec(entry);
-    if (!match) {
-      throw new Error(
-        `Allow-list entry "${entry}" must be host:port (e.g. 127.0.0.1:8787, [::1]:8787, localhost:*)`,
-      );
-    }
-    return `${canonicalHost(match[1])}:${match[2]}`;
+    const parts = hostPortEntry(entry);
+    if (!parts) throw new Error(`Allow-list entry "${entry}" must be ${HOST_PORT_FORMAT}`);
+    return `${canonicalHost(parts.host)}:${parts.port}`;
   }
 
   get size(): number {

@@ -4,7 +4,7 @@
  * with the field named; the database constraints stay as the last word. A test
  * (tests/integration/contracts_test.ts) runs a table of values through both and compares.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const ENTITIES = ["company", "contact", "deal", "note"] as const;
 export const Entity = z.enum(ENTITIES).describe(

@@ -9,7 +9,7 @@
  * written twice, here and in private.http_tool_definition_problems; a test runs both on the same
  * cases.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { compileInputSchema, inputSchemaProblems } from "./input_schema.ts";
 
 export const ARGUMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;

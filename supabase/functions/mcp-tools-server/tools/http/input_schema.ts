@@ -9,7 +9,7 @@
  * is refused on save; the database refuses those constructs by name and checks the rest compiles.
  */
 import { RE2JS } from "re2js";
-import { z } from "zod";
+import * as z from "zod";
 
 /** How the value of each allowed keyword is checked. Anything not listed is refused. */
 export const INPUT_SCHEMA_KEYWORDS = {

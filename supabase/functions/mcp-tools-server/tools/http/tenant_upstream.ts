@@ -3,7 +3,7 @@
  * carries (e.g. a client id), and how it authenticates. Credentials are never in the config:
  * it names secrets (`{ "secret": "api_token" }`) that are looked up when a tool runs.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { HEADER_NAME, SECRET_NAME } from "./definition.ts";
 
 const secretName = z.string().regex(SECRET_NAME, "must be a secret name (e.g. api_token)");

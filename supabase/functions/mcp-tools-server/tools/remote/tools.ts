@@ -5,7 +5,7 @@
  * tenants with different servers never share an MCP server. A server that doesn't answer within
  * the list timeout loses only its own tools (logged) and is asked again after a short pause.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { RemoteServer } from "../../data/remote_servers.ts";
 import { StoreUnavailableError } from "../../data/rpc.ts";
 import type { Clock } from "../../lib/clock.ts";
