@@ -38,6 +38,8 @@ const BASELINE_LABELS: Record<Baseline, string> = {
   "lite-rebuild": "(c) mcp-lite rebuilt per request",
   "lite-rebuild-memo": "(c') rebuilt per request, schemas memoised",
   "sdk-v2": "(d) SDK v2 createMcpHandler",
+  "dispatch": "(f) mcp-lite's dispatch alone, no transport",
+  "dispatch-logged": "(f') (f) + one request log line",
 };
 
 function options() {
@@ -109,7 +111,7 @@ async function startBaseline(
 }
 
 /** Baselines also run on the edge runtime's Deno, so the function is compared on its own. */
-const EDGE_BASELINES: Baseline[] = ["lite-shared", "ceiling"];
+const EDGE_BASELINES: Baseline[] = ["lite-shared", "ceiling", "dispatch", "dispatch-logged"];
 
 /**
  * Bare mcp-lite behind a gateway stand-in of its own, to compare with the function behind the
@@ -150,6 +152,23 @@ function ratioSpecs(): RatioSpec[] {
       // where the function runs in production, so those are the primary figures.
       { name: "function / bare mcp-lite", numerator: "direct", denominator: "lite-shared-edge" },
       { name: "function / Deno.serve ceiling", numerator: "direct", denominator: "ceiling-edge" },
+      // The floor under the function while mcp-lite serves the tools and each request is logged:
+      // above 1.0 here, the function can't match bare mcp-lite whatever it does.
+      {
+        name: "floor (dispatch + log line) / bare mcp-lite",
+        numerator: "dispatch-logged-edge",
+        denominator: "lite-shared-edge",
+      },
+      {
+        name: "dispatch alone / bare mcp-lite",
+        numerator: "dispatch-edge",
+        denominator: "lite-shared-edge",
+      },
+      {
+        name: "function / floor (dispatch + log line)",
+        numerator: "direct",
+        denominator: "dispatch-logged-edge",
+      },
       {
         name: "function / bare mcp-lite, on the bench's Deno",
         numerator: "direct-current",
@@ -217,7 +236,10 @@ async function main() {
     ]);
     const edge = await edgeRuntimeDeno();
     const baselines = [];
-    for (const id of BASELINES) baselines.push(await startBaseline(stack, id));
+    // The floors are measured where the function runs only (the edge runtime's Deno).
+    for (const id of BASELINES.filter((b) => !b.startsWith("dispatch"))) {
+      baselines.push(await startBaseline(stack, id));
+    }
     for (const id of EDGE_BASELINES) baselines.push(await startBaseline(stack, id, edge.path));
     // Bare mcp-lite on the function's own runtime: what SSE, same-bytes and gateway compare with.
     const lite = baselines.find((b) => b.id === "lite-shared-edge")!;
@@ -253,6 +275,10 @@ async function main() {
     for (const v of json) await checkVariant(v);
     for (const v of [direct, lite]) await checkVariant(v, "sse");
     await checkSameBytes(direct, lite);
+    // The floors answer what bare mcp-lite answers, byte for byte.
+    for (const floor of baselines.filter((b) => b.id.startsWith("dispatch"))) {
+      await checkSameBytes(floor, lite);
+    }
 
     say("throughput and latency…");
     const cases: Case[] = METHODS.flatMap((method) => [
