@@ -8,6 +8,11 @@
  *   lite-rebuild       a new mcp-lite server + bind() on every request (JSON Schemas recomputed)
  *   lite-rebuild-memo  the same, with each tool's JSON Schemas computed once and reused
  *   sdk-v2             the official SDK v2 createMcpHandler (a new server per request)
+ *   dispatch           the least any server on mcp-lite's dispatch does: the body parsed once and
+ *                      handed to the same server lite-shared binds (the seam the function uses),
+ *                      the answer serialized — no transport, no auth, no log
+ *   dispatch-logged    the same plus the one request log line the function must write
+ *                      (console.log of a JSON line, as Supabase collects function logs)
  *
  *   deno run -A bench/baselines.ts <variant> <port>
  */
@@ -26,6 +31,8 @@ export const BASELINES = [
   "lite-rebuild",
   "lite-rebuild-memo",
   "sdk-v2",
+  "dispatch",
+  "dispatch-logged",
 ] as const;
 export type Baseline = typeof BASELINES[number];
 
@@ -62,6 +69,10 @@ const memoJsonSchema: SchemaAdapter = (schema) => {
  * and version, so that both answer the same bytes.
  */
 function liteHandler(schemaAdapter: SchemaAdapter = toJsonSchema): Handler {
+  return new StreamableHttpTransport().bind(liteServer(schemaAdapter));
+}
+
+function liteServer(schemaAdapter: SchemaAdapter): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION, schemaAdapter });
   for (const tool of byName) {
     server.tool(tool.name, {
@@ -74,7 +85,46 @@ function liteHandler(schemaAdapter: SchemaAdapter = toJsonSchema): Handler {
       handler: (args: unknown) => tool.run(args, CALL) as never,
     });
   }
-  return new StreamableHttpTransport().bind(server);
+  return server;
+}
+
+/**
+ * A floor under the function: what it can't avoid while mcp-lite serves the tools (one parse,
+ * `_dispatch`, one serialization) and, when `logged`, while it writes a log line per request with
+ * the fields the function's line has. The function does all of this and more (auth, eras,
+ * limits, usage), so it can't be faster than `dispatch-logged`.
+ */
+function dispatchFloor(logged: boolean): Handler {
+  const server = liteServer(toJsonSchema);
+  const json = { "content-type": "application/json" };
+  return async (request) => {
+    const started = Date.now();
+    const message = JSON.parse(await request.text());
+    const response = new Response(JSON.stringify(await server._dispatch(message)), {
+      headers: json,
+    });
+    if (logged) {
+      console.log(JSON.stringify({
+        level: "info",
+        event: "request",
+        tenant: "bench",
+        credential: "api_key",
+        key: "mcpk_b0b0b0b0b0b0",
+        user: null,
+        era: "legacy",
+        http: request.method,
+        method: message.method,
+        tool: message.params?.name ?? null,
+        status: 200,
+        code: null,
+        rpc_error: null,
+        ms: Date.now() - started,
+        key_cache: "hit",
+        isolate: "bench",
+      }));
+    }
+    return response;
+  };
 }
 
 // Loaded only for its own variant, so the others also run where the SDK isn't mapped (the
@@ -122,6 +172,10 @@ export function baselineHandler(variant: Baseline): Handler {
       return (request) => liteHandler(memoJsonSchema)(request);
     case "ceiling":
       return ceiling();
+    case "dispatch":
+      return dispatchFloor(false);
+    case "dispatch-logged":
+      return dispatchFloor(true);
     case "sdk-v2": {
       const handler = sdk().then(({ createMcpHandler, McpServer }) =>
         createMcpHandler(() => sdkServer(McpServer))

@@ -12,6 +12,7 @@ import { choosePorts } from "../scripts/lib/ports.ts";
 import { waitForOk } from "../scripts/lib/wait.ts";
 import { type Stack, startStack } from "../scripts/stack.ts";
 import { type Baseline, BASELINES } from "./baselines.ts";
+import { startBaseline } from "./baseline_process.ts";
 import { buildFunction } from "../scripts/build.ts";
 import { coldConfigs, coldProcesses, edgeRuntimeDeno, newTenants } from "./cold.ts";
 import { fingerprintsThroughCache, probeServerMemory } from "./memory.ts";
@@ -32,14 +33,6 @@ import { BENCH_TOOL_NAMES } from "./tools.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 const ENTRY = join(ROOT, "bench", "function_entry.ts");
-const BASELINE_LABELS: Record<Baseline, string> = {
-  "ceiling": "(e) plain Deno.serve, fixed answer",
-  "lite-shared": "(b) bare mcp-lite, one server",
-  "lite-rebuild": "(c) mcp-lite rebuilt per request",
-  "lite-rebuild-memo": "(c') rebuilt per request, schemas memoised",
-  "sdk-v2": "(d) SDK v2 createMcpHandler",
-};
-
 function options() {
   const { values } = parseArgs({
     args: Deno.args,
@@ -67,49 +60,8 @@ function options() {
 
 const say = (line: string) => console.error(line);
 
-/**
- * A baseline server on the bench's Deno, or on `edge` (the Deno the edge runtime embeds, with the
- * function's import map and no lockfile, as the function itself runs there).
- */
-async function startBaseline(
-  stack: Stack,
-  id: Baseline,
-  edge?: string,
-): Promise<Variant & { base: string }> {
-  const { port } = choosePorts({ port: undefined });
-  const functionConfig = join(ROOT, "supabase", "functions", "mcp-tools-server", "deno.json");
-  const child = await spawnChild({
-    name: edge ? `${id}-edge` : id,
-    cmd: edge ?? Deno.execPath(),
-    args: [
-      "run",
-      "-A",
-      ...(edge ? ["--no-lock", "--config", functionConfig] : []),
-      join(ROOT, "bench", "baselines.ts"),
-      id,
-      String(port),
-    ],
-    cwd: ROOT,
-    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-    logPath: join(stack.runDir, "logs", `${id}.log`),
-    pidDir: join(stack.runDir, "pids"),
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitForOk(`${base}/health`, { timeoutMs: 60_000, children: [child] });
-  // The SDK refuses clients that don't accept SSE (406), so it is sent what spec clients send.
-  const accept = id === "sdk-v2" ? "sse" as const : undefined;
-  return {
-    id: edge ? `${id}-edge` : id,
-    label: edge ? `${BASELINE_LABELS[id]} (edge runtime's Deno)` : BASELINE_LABELS[id],
-    url: `${base}/mcp`,
-    base,
-    accept,
-    pid: child.pid,
-  };
-}
-
 /** Baselines also run on the edge runtime's Deno, so the function is compared on its own. */
-const EDGE_BASELINES: Baseline[] = ["lite-shared", "ceiling"];
+const EDGE_BASELINES: Baseline[] = ["lite-shared", "ceiling", "dispatch", "dispatch-logged"];
 
 /**
  * Bare mcp-lite behind a gateway stand-in of its own, to compare with the function behind the
@@ -150,6 +102,23 @@ function ratioSpecs(): RatioSpec[] {
       // where the function runs in production, so those are the primary figures.
       { name: "function / bare mcp-lite", numerator: "direct", denominator: "lite-shared-edge" },
       { name: "function / Deno.serve ceiling", numerator: "direct", denominator: "ceiling-edge" },
+      // The floor under the function while mcp-lite serves the tools and each request is logged:
+      // above 1.0 here, the function can't match bare mcp-lite whatever it does.
+      {
+        name: "floor (dispatch + log line) / bare mcp-lite",
+        numerator: "dispatch-logged-edge",
+        denominator: "lite-shared-edge",
+      },
+      {
+        name: "dispatch alone / bare mcp-lite",
+        numerator: "dispatch-edge",
+        denominator: "lite-shared-edge",
+      },
+      {
+        name: "function / floor (dispatch + log line)",
+        numerator: "direct",
+        denominator: "dispatch-logged-edge",
+      },
       {
         name: "function / bare mcp-lite, on the bench's Deno",
         numerator: "direct-current",
@@ -217,7 +186,10 @@ async function main() {
     ]);
     const edge = await edgeRuntimeDeno();
     const baselines = [];
-    for (const id of BASELINES) baselines.push(await startBaseline(stack, id));
+    // The floors are measured where the function runs only (the edge runtime's Deno).
+    for (const id of BASELINES.filter((b) => !b.startsWith("dispatch"))) {
+      baselines.push(await startBaseline(stack, id));
+    }
     for (const id of EDGE_BASELINES) baselines.push(await startBaseline(stack, id, edge.path));
     // Bare mcp-lite on the function's own runtime: what SSE, same-bytes and gateway compare with.
     const lite = baselines.find((b) => b.id === "lite-shared-edge")!;
@@ -253,6 +225,10 @@ async function main() {
     for (const v of json) await checkVariant(v);
     for (const v of [direct, lite]) await checkVariant(v, "sse");
     await checkSameBytes(direct, lite);
+    // The floors answer what bare mcp-lite answers, byte for byte.
+    for (const floor of baselines.filter((b) => b.id.startsWith("dispatch"))) {
+      await checkSameBytes(floor, lite);
+    }
 
     say("throughput and latency…");
     const cases: Case[] = METHODS.flatMap((method) => [

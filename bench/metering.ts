@@ -4,11 +4,15 @@
  * alike — without metering, with the log line only, with log and usage events (also called with a
  * key whose tenant has limits, so leases happen; and with a signed-in user's token, without limits
  * and under membership and tenant limits) — measured interleaved round by round; the figure is the
- * per-round ratio (median and range). `deno task bench` measures the same variants among all the others;
+ * per-round ratio (median and range). Beside them, mcp-lite's dispatch alone with and without
+ * one log line per request (bench/baselines.ts), for what the line costs where nothing else
+ * runs. `deno task bench` measures the same variants among all the others;
  * this is the short, focused run. Not part of the test suite.
  */
 import { join } from "node:path";
 import { startStack } from "../scripts/stack.ts";
+import { startBaseline } from "./baseline_process.ts";
+import { edgeRuntimeDeno } from "./cold.ts";
 import { ownerToken, registerBenchFamily, tenantsWithKeys } from "./setup.ts";
 import { round, table } from "./stats.ts";
 import { checkVariant, measureThroughput, type Variant } from "./throughput.ts";
@@ -59,6 +63,12 @@ try {
       key: limitedUser,
     },
   ].map((v) => ({ pid: metered.pid, ...v }));
+  // What the log line alone costs a server that does nothing else: mcp-lite's dispatch, with and
+  // without it, on the function's Deno.
+  const edge = await edgeRuntimeDeno();
+  for (const id of ["dispatch", "dispatch-logged"] as const) {
+    variants.push(await startBaseline(stack, id, edge.path));
+  }
   for (const v of variants) await checkVariant(v);
   const cases = variants.map((variant) => ({
     variant,
@@ -116,6 +126,17 @@ try {
         `(${round(ratios[0], 3)}–${round(ratios.at(-1)!, 3)}) of the same caller without limits`,
     );
   }
+  const floor = figures.find((f) => f.variant === "dispatch-edge")!;
+  const floorLogged = figures.find((f) => f.variant === "dispatch-logged-edge")!;
+  console.log(
+    `log line on mcp-lite's dispatch alone: × ${
+      spread(floorLogged.roundsRps.map((rps, i) => rps / floor.roundsRps[i]))
+    } req/s, × ${
+      floor.roundsCpuUs && floorLogged.roundsCpuUs
+        ? spread(floorLogged.roundsCpuUs.map((us, i) => floor.roundsCpuUs![i] / us))
+        : "?"
+    } by CPU per request (${floor.cpuUs} → ${floorLogged.cpuUs} µs)`,
+  );
   const writes = await stack.psql(
     `select count(*) || ' events' from public.usage_events`,
   );

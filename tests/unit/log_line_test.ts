@@ -18,8 +18,10 @@ Deno.test("log line: the same text JSON.stringify gives, for every kind of field
     { nested: { a: [1, "two", null, { b: undefined }] }, list: ["x", 'y"'] },
     { 'odd key"': 1, "ключ": "значение", "back\\slash": "\u007f" },
     { level: "overridden", event: "also" },
+    { lone: "\ud800x", pair: "\ud83d\ude00", del: "\u007f", space: " ", empty: "" },
   ];
-  for (const fields of cases) {
+  // Twice: the second pass takes the field names from the cache of quoted names.
+  for (const fields of [...cases, ...cases]) {
     equal(
       line("info", "request", fields),
       JSON.stringify({ level: "info", event: "request", ...fields }),

@@ -23,15 +23,36 @@ export function line(level: string, event: string, fields?: Record<string, unkno
     if (k === "level" || k === "event") return slowLine(level, event, fields);
     const v = fields[k];
     if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
-    out += `,${text(k)}:${value(v)}`;
+    out += keyText(k) + value(v);
   }
   return out + "}";
 }
 
-/** Printable ASCII without `"` or `\`: written between quotes as it is. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** `,"name":` per field name: the names come from a small fixed set, so each is quoted once. */
+const KEYS = new Map<string, string>();
 
-const text = (s: string) => PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+function keyText(k: string): string {
+  let quoted = KEYS.get(k);
+  if (quoted === undefined) {
+    quoted = `,${text(k)}:`;
+    if (KEYS.size < 1024) KEYS.set(k, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * Printable ASCII without `"` or `\`: written between quotes as it is. A loop, not a regular
+ * expression: about twice as fast on the short strings a log line holds.
+ */
+function plain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+const text = (s: string) => plain(s) ? `"${s}"` : JSON.stringify(s);
 
 function value(v: unknown): string {
   switch (typeof v) {
